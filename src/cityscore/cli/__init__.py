@@ -1,0 +1,50 @@
+"""The ``cityscore`` command line.
+
+Domain errors become CLI errors only at this edge (:func:`.common.domain_errors`): a
+:class:`~cityscore.errors.CityScoreError` prints its message, which says how to fix the problem, and exits with
+status 1; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .. import __version__
+from .common import state
+from .demo import demo
+from .settlements import settlements
+from .standard import app as standard_app
+
+app = typer.Typer(
+    name="cityscore",
+    help="CityScore-KZ: Kazakhstan's Smart City Reference Standard (order No. 469/НК) as software.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+app.add_typer(standard_app, name="standard")
+app.command("settlements")(settlements)
+app.command("demo")(demo)
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cityscore {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    state["debug"] = debug
+
+
+def main() -> None:
+    """Entry point of the ``cityscore`` script."""
+    app()

@@ -1,0 +1,65 @@
+"""Pieces shared by the commands: error handling at the edge, common options, the loaded standard."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+
+from ..errors import CityScoreError
+from ..settings import get_settings
+from ..standard import Standard, load_standard
+from .output import OutputFormat
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+state = {"debug": False}
+err_console = Console(stderr=True, highlight=False)
+
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)]
+StandardOption = Annotated[
+    str | None,
+    typer.Option(
+        "--standard",
+        help="Catalog to use: a standard id (e.g. 469/НК-2025), an imported amendment's id, or a catalog directory. "
+        "Default: $CITYSCORE_STANDARD or 469/НК-2025.",
+        show_default=False,
+    ),
+]
+LangOption = Annotated[str, typer.Option("--lang", help="Language of names: ru, kk or en.")]
+
+
+def domain_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn a :class:`CityScoreError` into a one-line message on stderr and exit status 1 (``--debug``: re-raise)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except CityScoreError as exc:
+            if state["debug"]:
+                raise
+            err_console.print(f"[bold red]Error:[/] {exc}")
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def home() -> Path:
+    return get_settings().home
+
+
+def standard(ref: str | None) -> Standard:
+    """The catalog chosen by ``--standard`` (or the settings' default)."""
+    return load_standard(ref or get_settings().standard, home())
+
+
+def check_lang(lang: str) -> str:
+    if lang not in ("ru", "kk", "en"):
+        raise typer.BadParameter("use ru, kk or en", param_hint="--lang")
+    return lang
