@@ -7,6 +7,10 @@ from pydantic import ValidationError
 
 from cityscore.standard import CATEGORIES, Standard, Target
 
+
+def _squash(text: str) -> str:
+    return "".join(text.split())
+
 # Appendix 2: stage per category (None: not listed) — republican, oblast, district.
 STAGES = {
     1: (1, 1, None), 2: (1, 1, 1), 3: (1, 1, 2), 4: (1, 1, None), 5: (1, None, None), 6: (1, None, None),
@@ -111,6 +115,16 @@ def test_every_applicable_category_has_a_target_or_reason(std: Standard) -> None
         # in the packaged catalog every category a KPI applies to has an actual target
         for category in std.kpi_categories(kpi):
             assert kpi.targets.target(category) is not None, (kpi.id, category)
+
+
+def test_category_targets_come_from_the_target_cell(std: Standard) -> None:
+    """Each category's target text is part of the printed target cell (spaces aside)."""
+    for kpi in std.kpis:
+        whole = _squash(kpi.target_text_ru or "")
+        for category in CATEGORIES:
+            target = kpi.targets.target(category)
+            if target is not None:
+                assert _squash(target.text) in whole, (kpi.id, category, target.text)
 
 
 def test_legible_kpis_are_complete_and_provisional_ones_explained(std: Standard) -> None:

@@ -123,6 +123,13 @@ def test_provisional_kpi_needs_a_reason(edit: Edit) -> None:
     assert "provisional_reason" in report.findings[0].fix
 
 
+def test_survey_targets_need_their_scale(edit: Edit) -> None:
+    catalog = edit("kpis/16.yaml", 'district: {comparator: "≥", value: 7, scale_max: 10,',
+                   'district: {comparator: "≥", value: 7,')
+    report = validate_catalog(catalog)
+    assert report.flatten(["path", "code"]) == [["kpis[4].targets.district", "survey-scale"]]
+
+
 def test_not_a_catalog(tmp_path: Path) -> None:
     report = validate_catalog(tmp_path / "nothing-here")
     assert report.flatten(["code"]) == [["not-a-directory"]]

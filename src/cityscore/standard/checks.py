@@ -226,6 +226,10 @@ def _check_target(doc: YamlDocument, rel: str, path: YamlPath, kpi: dict[str, An
         out.add(doc, rel, (*path, "value"), "unexpected-value", f"a {kind} target has no level, but value is {value}",
                 "set value to null or change the kind")
     scale_max = target.get("scale_max")
+    expected_scale = {"score_5": 5, "score_10": 10}.get(kpi["unit"])
+    if expected_scale is not None and kind == "threshold" and scale_max != expected_scale:
+        out.add(doc, rel, path, "survey-scale", f"a {kpi['unit']} target needs scale_max: {expected_scale}",
+                f"add scale_max: {expected_scale} to the target")
     if scale_max is not None and value is not None and max(_ends(value)) > scale_max:
         out.add(doc, rel, (*path, "scale_max"), "scale-below-target",
                 f"the target {value} exceeds the scale maximum {scale_max}", "check the scale")
