@@ -14,6 +14,7 @@ import typer
 from .. import __version__
 from .common import state
 from .demo import demo
+from .score import monitor_cmd, policy_cmd, score
 from .settlements import settlements
 from .standard import app as standard_app
 
@@ -28,6 +29,9 @@ app = typer.Typer(
 app.add_typer(standard_app, name="standard")
 app.command("settlements")(settlements)
 app.command("demo")(demo)
+app.command("score")(score)
+app.command("monitor")(monitor_cmd)
+app.command("policy")(policy_cmd)
 
 def _version(value: bool) -> None:
     if value:

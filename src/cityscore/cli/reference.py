@@ -14,7 +14,7 @@ def _commands() -> Iterator[list[str]]:
     from . import app
 
     yield []
-    for name in ("demo", "settlements", "standard"):
+    for name in ("demo", "score", "monitor", "policy", "settlements", "standard"):
         yield [name]
     for sub in ("kpis", "kpi", "initiatives", "functions", "validate", "import", "export", "versions", "docs"):
         yield ["standard", sub]

@@ -7,6 +7,7 @@ model is immutable, so one loaded :class:`Standard` can be shared by every part 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -121,6 +122,7 @@ class KPI(_Frozen):
     periodicity_ru: str | None
     unit: str
     unit_ru: str | None
+    aggregation: Literal["mean", "sum", "monthly_mean", "latest"] | None = None
     direction: Direction
     weight_points: Number | None
     impact_ru: str | None
@@ -323,11 +325,19 @@ class Standard(_Frozen):
     kpis: tuple[KPI, ...]
 
     # --- lookups -------------------------------------------------------------------------------------------------
+    @cached_property
+    def kpi_index(self) -> dict[str, KPI]:
+        return {k.id: k for k in self.kpis}
+
+    @cached_property
+    def initiative_index(self) -> dict[int, Initiative]:
+        return {i.number: i for i in self.initiatives}
+
     def kpi(self, kpi_id: str) -> KPI | None:
-        return next((k for k in self.kpis if k.id == kpi_id), None)
+        return self.kpi_index.get(kpi_id)
 
     def initiative(self, number: int) -> Initiative | None:
-        return next((i for i in self.initiatives if i.number == number), None)
+        return self.initiative_index.get(number)
 
     def section(self, section_id: str) -> Section | None:
         return next((s for s in self.sections if s.id == section_id), None)

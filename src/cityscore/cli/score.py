@@ -1,0 +1,325 @@
+"""``cityscore score``, ``cityscore monitor`` and ``cityscore policy``."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+from rich.markup import escape
+from rich.table import Table as RichTable
+
+from ..errors import NotFoundError
+from ..ingest import ReadReport, read_evidence, read_monitor_records, read_observations
+from ..scoring import WINDOWS, ScoringPolicy, monitor, score_year
+from ..scoring.engine import KpiOutcome, SettlementResult
+from ..scoring.explain import improvements
+from ..scoring.views import result_json, run_json
+from ..settlements import load_registry
+from ..standard import CATEGORIES, Standard
+from .common import FormatOption, LangOption, StandardOption, check_lang, domain_errors, err_console, standard
+from .output import Column, OutputFormat, console, print_csv, print_json, print_table
+
+PolicyOption = Annotated[Path | None, typer.Option("--policy", help="YAML/JSON file of policy fields to change.")]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Change one policy field, e.g. --set cap=no_cap (repeatable; see `cityscore policy`)."),
+]
+ModeOption = Annotated[
+    str, typer.Option("--mode", help="official (KPIs without data score 0) or monitoring (they are left out).")
+]
+
+
+def build_policy(mode: str, policy_file: Path | None, assignments: list[str] | None) -> ScoringPolicy:
+    if mode not in ("official", "monitoring"):
+        raise typer.BadParameter("use official or monitoring", param_hint="--mode")
+    policy = ScoringPolicy.official() if mode == "official" else ScoringPolicy.monitoring()
+    if policy_file is not None:
+        policy = ScoringPolicy.from_file(policy_file, base=policy)
+    if assignments:
+        policy = policy.with_overrides(assignments)
+    return policy
+
+
+def report_input(report: ReadReport, label: str, limit: int = 15) -> None:
+    """Rejected rows on stderr: the first ``limit`` errors and the counts."""
+    for note in report.notes:
+        err_console.print(f"[dim]{label}: {escape(report.file)}: {escape(note)}[/]")
+    if not report.errors:
+        return
+    err_console.print(f"[yellow]{label}: {escape(report.file)}: {report.rejected} of {report.rows} row(s) rejected "
+                      f"({len(report.errors)} problem(s)); the other rows are used.[/]")
+    for error in report.errors[:limit]:
+        err_console.print(f"  {escape(error.render())}")
+    if len(report.errors) > limit:
+        err_console.print(f"  … and {len(report.errors) - limit} more (all of them are in --format json)")
+
+
+@domain_errors
+def score(
+    observations: Annotated[Path, typer.Option("--observations", "-o", help="KPI observations (CSV, Parquet, JSON).")],
+    year: Annotated[int, typer.Option("--year", "-y", help="The rating year.")],
+    additional: Annotated[
+        Path | None, typer.Option("--additional", "-a", help="Evidence on additional initiatives (bonus).")
+    ] = None,
+    category: Annotated[str | None, typer.Option("--category", "-c", help="Only this category.")] = None,
+    settlement: Annotated[
+        str | None, typer.Option("--settlement", "-s", help="Explain this settlement (KATO code or name).")
+    ] = None,
+    all_settlements: Annotated[
+        bool, typer.Option("--all-settlements", help="Rate every settlement of the registry, not only those in "
+                                                      "the files (those without data score 0).")
+    ] = False,
+    policy_file: PolicyOption = None,
+    assignments: SetOption = None,
+    mode: ModeOption = "official",
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any input row is rejected.")] = False,
+    fmt: FormatOption = OutputFormat.table,
+    lang: LangOption = "ru",
+    standard_ref: StandardOption = None,
+) -> None:
+    """Compute CityScore-Kazakhstan for a year: KPI scores, section indices, bonus, bands, ranks per category."""
+    check_lang(lang)
+    if category is not None and category not in CATEGORIES:
+        raise typer.BadParameter("use republican, oblast or district", param_hint="--category")
+    std = standard(standard_ref)
+    registry = load_registry()
+    policy = build_policy(mode, policy_file, assignments)
+    rows, obs_report = read_observations(observations, std, registry)
+    report_input(obs_report, "observations")
+    evidence, ev_report = ([], None) if additional is None else read_evidence(additional, registry)
+    if ev_report is not None:
+        report_input(ev_report, "additional initiatives")
+    chosen = [s.kato for s in registry.settlements] if all_settlements else None
+    run = score_year(std, policy, registry, observations=rows, evidence=evidence, year=year, settlements=chosen)
+    results = [r for r in run.results if category is None or r.category == category]
+    if settlement is not None:
+        found = registry.resolve(settlement)
+        if found is None:
+            raise NotFoundError(f"No settlement '{settlement}'; find its KATO code with `cityscore settlements -s`.")
+        results = [r for r in results if r.settlement == found.kato]
+        if not results:
+            raise NotFoundError(f"{found.name_ru} ({found.kato}) has no observations for {year} in {observations}.")
+    rejected = obs_report.rejected + (ev_report.rejected if ev_report else 0)
+    if fmt is OutputFormat.json:
+        inputs = {"observations": obs_report.to_json()}
+        if ev_report is not None:
+            inputs["additional"] = ev_report.to_json()
+        data = run_json(std, registry, run, input=inputs)
+        data["results"] = [result_json(std, registry, r) for r in results]
+        print_json(data)
+    elif fmt is OutputFormat.csv:
+        print_csv(results, _csv_columns(std, registry))
+    elif settlement is not None:
+        _print_explanation(std, results[0], lang)
+    else:
+        _print_rating(std, results, lang, run.policy)
+    if strict and rejected:
+        raise typer.Exit(1)
+
+
+def _csv_columns(std: Standard, registry: object) -> list[Column]:
+    reg = load_registry()
+    columns = [
+        Column("settlement", lambda r: r.settlement),
+        Column("name_ru", lambda r: reg.get(r.settlement).name_ru),  # type: ignore[union-attr]
+        Column("category", lambda r: r.category), Column("rank", lambda r: r.rank),
+        Column("movement", lambda r: r.movement), Column("cityscore", lambda r: r.cityscore),
+        Column("cityscore_uncapped", lambda r: round(r.uncapped, 4)), Column("bonus", lambda r: r.bonus),
+        Column("band", lambda r: next(b.name.ru for b in std.bands if b.id == r.band)),
+        Column("coverage", lambda r: round(r.coverage, 1)),
+    ]
+    columns += [Column(f"section_{s.id}", lambda r, s=s.id: round(r.sections[s].index, 4)) for s in std.sections]
+    return columns
+
+
+def _print_rating(std: Standard, results: list[SettlementResult], lang: str, policy: ScoringPolicy) -> None:
+    registry = load_registry()
+    bands = {b.id: b.name.in_lang(lang) for b in std.bands}
+    for category in CATEGORIES:
+        rows = [r for r in results if r.category == category]
+        if not rows:
+            continue
+        columns = [
+            Column("Rank", lambda r: r.rank, justify="right", no_wrap=True),
+            Column("±", lambda r: "" if r.movement is None else ("=" if r.movement == 0 else f"{r.movement:+d}"),
+                   no_wrap=True),
+            Column("Settlement", lambda r: registry.get(r.settlement).name(lang), min_width=14),  # type: ignore[union-attr]
+            Column("CityScore", lambda r: f"{r.cityscore:.1f}", justify="right", no_wrap=True),
+            Column("Band", lambda r: bands[r.band], no_wrap=True),
+            Column("Coverage", lambda r: f"{r.coverage:.0f}%", justify="right", no_wrap=True),
+            Column("Bonus", lambda r: f"+{r.bonus:g}" if r.bonus else "", justify="right", no_wrap=True),
+            Column("KATO", lambda r: r.settlement, wide=True, no_wrap=True),
+        ]
+        title = f"CityScore-Kazakhstan {rows[0].year} — {std.category(category).name.in_lang(lang)}"
+        print_table(rows, columns, title=title)
+    changed = policy.differences()
+    note = "default policy" if not changed else "policy: " + ", ".join(f"{k}={v}" for k, v in changed.items())
+    console().print(f"[dim]{std.id} · {note} · explain one settlement with --settlement KATO[/]")
+
+
+def _target_cell(outcome: KpiOutcome) -> str:
+    """A compact target: ``≥ 95``, ``−5 %``, or the printed text for compliance and stabilisation."""
+    if outcome.target is None:
+        if outcome.target_kind == "compliance":
+            return "norms"
+        return escape(outcome.target_text or "—")
+    if outcome.target_kind == "reduction":
+        return f"−{outcome.target:g} %"
+    if outcome.target_kind == "growth":
+        return f"+{outcome.target:g} %"
+    if outcome.target_kind == "compliance":
+        return "100 %"
+    return f"{outcome.comparator or ''} {outcome.target:g}".strip()
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _print_explanation(std: Standard, result: SettlementResult, lang: str) -> None:
+    registry = load_registry()
+    settlement = registry.get(result.settlement)
+    assert settlement is not None
+    out = console()
+    band = next(b for b in std.bands if b.id == result.band)
+    out.rule(f"[bold]{settlement.name(lang)} · CityScore {result.cityscore:.1f} · {band.name.in_lang(lang)}")
+    out.print(f"{std.category(result.category).name.in_lang(lang)}, rank {result.rank}"
+              + (f" (last year {result.previous_rank})" if result.previous_rank else "")
+              + f" · base {result.base:.2f} + bonus {result.bonus:g} · coverage {result.coverage:.0f}% of the weight")
+    sections = RichTable(title="Sections", header_style="bold")
+    for header in ("Section", "Index", "Weight", "Share"):
+        sections.add_column(header, justify="left" if header == "Section" else "right")
+    for s in std.sections:
+        detail = result.sections[s.id]
+        weight = f"{detail.weight:.1f}" + (" (redistributed)" if detail.redistributed else "")
+        share = "—" if detail.share is None else f"{100 * detail.share:.0f}%"
+        sections.add_row(s.name.in_lang(lang), f"{detail.index:.2f}", weight, share)
+    out.print(sections)
+    rows = [o for o in result.kpis if o.counts]
+    print_table(rows, [
+        Column("KPI", lambda o: o.kpi, no_wrap=True),
+        Column("Name", lambda o: std.kpi(o.kpi).name.in_lang(lang), min_width=16),  # type: ignore[union-attr]
+        Column("Actual", lambda o: _fmt(o.actual, 2) if o.has_data else "[dim]—[/]", justify="right", no_wrap=True),
+        Column("Target", lambda o: _target_cell(o), max_width=14),
+        Column("Score", lambda o: _fmt(o.score, 2), justify="right", no_wrap=True),
+        Column("Weight", lambda o: _fmt(o.weight, 2), justify="right", no_wrap=True),
+        Column("Stake", lambda o: _fmt(o.points_at_stake, 2), justify="right", no_wrap=True),
+    ], title="KPIs that count (— no data; Stake = weight × (1 − score), the points a KPI can still add)")
+    best = improvements(std, result, 5)
+    if best:
+        out.print("[bold]What would raise the score most:[/]")
+        for item in best:
+            action = "report its data" if not item.has_data else f"reach {item.target_text}"
+            out.print(f"  +{item.points_at_stake:.2f}  {item.kpi} {item.name_ru if lang == 'ru' else item.name_en}"
+                      f" — {action}")
+    skipped = [o for o in result.kpis if not o.counts and o.reason]
+    if skipped:
+        out.print(f"[dim]{len(skipped)} KPIs do not count for this settlement this year (see --format json).[/]")
+
+
+@domain_errors
+def monitor_cmd(
+    records: Annotated[Path, typer.Option("--records", "-r", help="Metric records (CSV, Parquet, JSON).")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Last day of the windows (YYYY-MM-DD); default: the latest date "
+                                                 "in the records.")
+    ] = None,
+    settlement: Annotated[str | None, typer.Option("--settlement", "-s", help="Only this settlement.")] = None,
+    fmt: FormatOption = OutputFormat.table,
+    standard_ref: StandardOption = None,
+) -> None:
+    """Boston-CityScore-style monitor: a score per metric for the day, week, month and quarter (1.0 = on target)."""
+    std = standard(standard_ref)
+    registry = load_registry()
+    rows, report = read_monitor_records(records, std, registry)
+    report_input(report, "records")
+    day: date | None = None
+    if as_of is not None:
+        try:
+            day = date.fromisoformat(as_of)
+        except ValueError:
+            raise typer.BadParameter("write the date as YYYY-MM-DD", param_hint="--as-of") from None
+    if settlement is not None:
+        found = registry.resolve(settlement)
+        if found is None:
+            raise NotFoundError(f"No settlement '{settlement}'.")
+        rows = [r for r in rows if r.settlement == found.kato]
+    if not rows:
+        raise NotFoundError(f"No usable records in {records}.")
+    if day is None and not any(r.date for r in rows):
+        raise typer.BadParameter("the records have no dates; give --as-of", param_hint="--as-of")
+    results = monitor(rows, as_of=day)
+    end = results[0].as_of
+    windows = {w: {"start": (end.toordinal() - n + 1), "days": n} for w, n in WINDOWS.items()}
+    windows_json = {w: {"start": date.fromordinal(int(v["start"])).isoformat(), "end": end.isoformat(),
+                        "days": v["days"]} for w, v in windows.items()}
+    if fmt is OutputFormat.json:
+        if len(results) == 1:
+            one = results[0]
+            print_json({"as_of": end.isoformat(), "windows": windows_json, "settlement": one.settlement,
+                        "metrics": one.metrics, "overall": one.overall, "input": report.to_json()})
+        else:
+            print_json({"as_of": end.isoformat(), "windows": windows_json,
+                        "settlements": [r.to_json() for r in results], "input": report.to_json()})
+        return
+    flat = []
+    for result in results:
+        for metric, scores in result.metrics.items():
+            flat.append({"settlement": result.settlement, "metric": metric, **scores})
+        flat.append({"settlement": result.settlement, "metric": "overall", **result.overall})
+    columns = [Column("settlement", lambda r: r["settlement"]), Column("metric", lambda r: r["metric"])]
+    columns += [Column(w, lambda r, w=w: None if r[w] is None else round(r[w], 4), justify="right")
+                for w in WINDOWS]
+    if fmt is OutputFormat.csv:
+        print_csv(flat, columns)
+        return
+    show = [Column("Settlement", lambda r: (registry.get(r["settlement"]).name_ru  # type: ignore[union-attr]
+                                            if r["settlement"] else "—"), wide=True),
+            Column("Metric", lambda r: "[bold]overall[/]" if r["metric"] == "overall" else _metric_name(std,
+                                                                                                         r["metric"]))]
+    show += [Column(w.capitalize(), lambda r, w=w: _score_cell(r[w]), justify="right", no_wrap=True)
+             for w in WINDOWS]
+    print_table(flat, show, title=f"CityScore monitor as of {end.isoformat()}",
+                caption="1.00 = on target; above 1 better than target; — no cases in the window")
+
+
+def _metric_name(std: Standard, metric: str) -> str:
+    kpi = std.kpi(metric)
+    return f"{metric} {kpi.name.ru}" if kpi else metric
+
+
+def _score_cell(value: float | None) -> str:
+    if value is None:
+        return "—"
+    colour = "green" if value >= 1 else "yellow" if value >= 0.9 else "red"
+    return f"[{colour}]{value:.2f}[/]"
+
+
+@domain_errors
+def policy_cmd(
+    policy_file: PolicyOption = None,
+    assignments: SetOption = None,
+    mode: ModeOption = "official",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or yaml.")] = "table",
+) -> None:
+    """The scoring policy: every unstated rule of Appendix 5, its value, default and alternatives."""
+    policy = build_policy(mode, policy_file, assignments)
+    rows = [{**row, "value": getattr(policy, str(row["field"]))} for row in ScoringPolicy.describe()]
+    if fmt == "json":
+        print_json({"policy": policy.model_dump(), "rules": rows})
+    elif fmt == "yaml":
+        typer.echo(yaml.safe_dump(policy.model_dump(), allow_unicode=True, sort_keys=False), nl=False)
+    elif fmt == "table":
+        print_table(rows, [
+            Column("Field", lambda r: r["field"], no_wrap=True),
+            Column("Value", lambda r: r["value"] if r["value"] == r["default"] else f"[bold yellow]{r['value']}[/]",
+                   no_wrap=True),
+            Column("Alternatives", lambda r: ", ".join(a for a in r["alternatives"] if a != r["value"])),
+            Column("Decision", lambda r: r["decision"], no_wrap=True),
+            Column("Rule", lambda r: r["description"], wide=True),
+        ], title=f"Scoring policy '{policy.name}'", caption="docs/decisions.md argues every default")
+    else:
+        raise typer.BadParameter("use table, json or yaml", param_hint="--format")
