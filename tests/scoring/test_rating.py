@@ -104,3 +104,32 @@ def test_band_edges(std: Standard, mode: str, value: float, published: float, ba
     policy = ScoringPolicy(band_rounding=mode)  # type: ignore[arg-type]
     assert publish(value, policy) == pytest.approx(published)
     assert std.band_for(publish(value, policy)).id == band
+
+
+def test_baseline_from_earlier_years(std: Standard) -> None:
+    registry = load_registry()
+    rows = [year_obs(ASTANA, "1.13", 1000, year=2026), year_obs(ASTANA, "1.13", 950, year=2027),
+            year_obs(ASTANA, "1.13", 930, year=2028)]
+    previous = score_year(std, ScoringPolicy(), registry, observations=rows, year=2028).results[0].outcome("1.13")
+    assert previous is not None and previous.baseline == 950 and previous.score == pytest.approx((20 / 950 * 100) / 5)
+    first = score_year(std, ScoringPolicy(baseline="first_year"), registry, observations=rows, year=2028)
+    outcome = first.results[0].outcome("1.13")
+    assert outcome is not None and outcome.baseline == 1000 and outcome.score == 1.0
+    explicit = [year_obs(ASTANA, "1.13", 930, year=2028, baseline=880), *rows[:2]]
+    stated = score_year(std, ScoringPolicy(), registry, observations=explicit, year=2028).results[0].outcome("1.13")
+    assert stated is not None and stated.baseline == 880 and stated.score == 0.0  # the stated baseline wins
+
+
+def test_missing_data_zero_or_exclude(std: Standard) -> None:
+    registry = load_registry()
+    rows = [year_obs(SEMEY, "1.8", 85), year_obs(SEMEY, "1.11", 85)]
+    official = score_year(std, ScoringPolicy(), registry, observations=rows, year=2026).results[0]
+    monitoring = score_year(std, ScoringPolicy.monitoring(), registry, observations=rows, year=2026).results[0]
+    assert official.coverage == monitoring.coverage
+    assert 0 < official.coverage < 20
+    assert official.base == pytest.approx(official.coverage)  # both KPIs met: the base is the weight with data
+    assert monitoring.base == pytest.approx(100)  # only the two KPIs with data count, in two sections
+    assert {s for s, d in monitoring.sections.items() if d.redistributed} == {"transport", "ecology",
+                                                                             "housing_utilities"}
+    missing = [o for o in official.kpis if o.counts and not o.has_data]
+    assert missing and all(o.score == 0 and o.reason == "no data" for o in missing)

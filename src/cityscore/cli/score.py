@@ -111,7 +111,7 @@ def score(
         data["results"] = [result_json(std, registry, r) for r in results]
         print_json(data)
     elif fmt is OutputFormat.csv:
-        print_csv(results, _csv_columns(std, registry))
+        print_csv(results, _csv_columns(std, registry, run.policy))
     elif settlement is not None:
         _print_explanation(std, results[0], lang)
     else:
@@ -120,8 +120,9 @@ def score(
         raise typer.Exit(1)
 
 
-def _csv_columns(std: Standard, registry: object) -> list[Column]:
+def _csv_columns(std: Standard, registry: object, policy: ScoringPolicy) -> list[Column]:
     reg = load_registry()
+    changed = ";".join(f"{k}={v}" for k, v in policy.differences().items())
     columns = [
         Column("settlement", lambda r: r.settlement),
         Column("name_ru", lambda r: reg.get(r.settlement).name_ru),  # type: ignore[union-attr]
@@ -132,6 +133,8 @@ def _csv_columns(std: Standard, registry: object) -> list[Column]:
         Column("coverage", lambda r: round(r.coverage, 1)),
     ]
     columns += [Column(f"section_{s.id}", lambda r, s=s.id: round(r.sections[s].index, 4)) for s in std.sections]
+    columns += [Column("standard_version", lambda r: std.id), Column("policy", lambda r: policy.name),
+                Column("policy_changes", lambda r: changed)]
     return columns
 
 
