@@ -10,8 +10,9 @@ from typing import Annotated, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
-from ..errors import CityScoreError
+from ..errors import CityScoreError, NotFoundError
 from ..settings import get_settings
+from ..settlements import Registry, Settlement
 from ..standard import Standard, load_standard
 from .output import OutputFormat
 
@@ -63,3 +64,11 @@ def check_lang(lang: str) -> str:
     if lang not in ("ru", "kk", "en"):
         raise typer.BadParameter("use ru, kk or en", param_hint="--lang")
     return lang
+
+
+def find_settlement(registry: Registry, key: str) -> Settlement:
+    """The settlement named by a ``--settlement`` option (KATO code or unique name), or a clear error."""
+    found = registry.resolve(key)
+    if found is None:
+        raise NotFoundError(f"No settlement '{key}'; find its KATO code with `cityscore settlements --search NAME`.")
+    return found

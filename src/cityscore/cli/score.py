@@ -19,7 +19,16 @@ from ..scoring.explain import improvements
 from ..scoring.views import result_json, run_json
 from ..settlements import load_registry
 from ..standard import CATEGORIES, Standard
-from .common import FormatOption, LangOption, StandardOption, check_lang, domain_errors, err_console, standard
+from .common import (
+    FormatOption,
+    LangOption,
+    StandardOption,
+    check_lang,
+    domain_errors,
+    err_console,
+    find_settlement,
+    standard,
+)
 from .output import Column, OutputFormat, console, print_csv, print_json, print_table
 
 PolicyOption = Annotated[Path | None, typer.Option("--policy", help="YAML/JSON file of policy fields to change.")]
@@ -96,9 +105,7 @@ def score(
     run = score_year(std, policy, registry, observations=rows, evidence=evidence, year=year, settlements=chosen)
     results = [r for r in run.results if category is None or r.category == category]
     if settlement is not None:
-        found = registry.resolve(settlement)
-        if found is None:
-            raise NotFoundError(f"No settlement '{settlement}'; find its KATO code with `cityscore settlements -s`.")
+        found = find_settlement(registry, settlement)
         results = [r for r in results if r.settlement == found.kato]
         if not results:
             raise NotFoundError(f"{found.name_ru} ({found.kato}) has no observations for {year} in {observations}.")
@@ -246,10 +253,8 @@ def monitor_cmd(
         except ValueError:
             raise typer.BadParameter("write the date as YYYY-MM-DD", param_hint="--as-of") from None
     if settlement is not None:
-        found = registry.resolve(settlement)
-        if found is None:
-            raise NotFoundError(f"No settlement '{settlement}'.")
-        rows = [r for r in rows if r.settlement == found.kato]
+        kato = find_settlement(registry, settlement).kato
+        rows = [r for r in rows if r.settlement == kato]
     if not rows:
         raise NotFoundError(f"No usable records in {records}.")
     if day is None and not any(r.date for r in rows):
