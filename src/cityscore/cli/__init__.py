@@ -13,6 +13,7 @@ import typer
 
 from .. import __version__
 from .common import state
+from .data import batches, compute_cmd, ingest, tables
 from .demo import demo
 from .score import monitor_cmd, policy_cmd, score
 from .settlements import settlements
@@ -29,9 +30,13 @@ app = typer.Typer(
 app.add_typer(standard_app, name="standard")
 app.command("settlements")(settlements)
 app.command("demo")(demo)
+app.command("ingest")(ingest)
+app.command("compute")(compute_cmd)
 app.command("score")(score)
 app.command("monitor")(monitor_cmd)
 app.command("policy")(policy_cmd)
+app.command("batches")(batches)
+app.command("tables")(tables)
 
 def _version(value: bool) -> None:
     if value:

@@ -13,12 +13,14 @@ from rich.table import Table as RichTable
 
 from ..errors import NotFoundError
 from ..ingest import ReadReport, read_evidence, read_monitor_records, read_observations
+from ..pipeline import evidence_input, scoring_input, store_scores
 from ..scoring import WINDOWS, ScoringPolicy, monitor, score_year
 from ..scoring.engine import KpiOutcome, SettlementResult
 from ..scoring.explain import improvements
 from ..scoring.views import result_json, run_json
 from ..settlements import load_registry
 from ..standard import CATEGORIES, Standard
+from ..store import Warehouse
 from .common import (
     FormatOption,
     LangOption,
@@ -68,8 +70,11 @@ def report_input(report: ReadReport, label: str, limit: int = 15) -> None:
 
 @domain_errors
 def score(
-    observations: Annotated[Path, typer.Option("--observations", "-o", help="KPI observations (CSV, Parquet, JSON).")],
     year: Annotated[int, typer.Option("--year", "-y", help="The rating year.")],
+    observations: Annotated[
+        Path | None, typer.Option("--observations", "-o", help="KPI observations (CSV, Parquet, JSON). Without it "
+                                                               "the warehouse is scored and the result stored.")
+    ] = None,
     additional: Annotated[
         Path | None, typer.Option("--additional", "-a", help="Evidence on additional initiatives (bonus).")
     ] = None,
@@ -85,6 +90,7 @@ def score(
     assignments: SetOption = None,
     mode: ModeOption = "official",
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any input row is rejected.")] = False,
+    db: Annotated[Path | None, typer.Option("--db", help="Warehouse file, when scoring the warehouse.")] = None,
     fmt: FormatOption = OutputFormat.table,
     lang: LangOption = "ru",
     standard_ref: StandardOption = None,
@@ -96,22 +102,40 @@ def score(
     std = standard(standard_ref)
     registry = load_registry()
     policy = build_policy(mode, policy_file, assignments)
-    rows, obs_report = read_observations(observations, std, registry)
-    report_input(obs_report, "observations")
-    evidence, ev_report = ([], None) if additional is None else read_evidence(additional, registry)
-    if ev_report is not None:
-        report_input(ev_report, "additional initiatives")
     chosen = [s.kato for s in registry.settlements] if all_settlements else None
-    run = score_year(std, policy, registry, observations=rows, evidence=evidence, year=year, settlements=chosen)
+    obs_report: ReadReport | None = None
+    ev_report: ReadReport | None = None
+    if observations is not None:
+        rows, obs_report = read_observations(observations, std, registry)
+        report_input(obs_report, "observations")
+        evidence, ev_report = ([], None) if additional is None else read_evidence(additional, registry)
+        if ev_report is not None:
+            report_input(ev_report, "additional initiatives")
+        run = score_year(std, policy, registry, observations=rows, evidence=evidence, year=year, settlements=chosen)
+    else:
+        with Warehouse(db) as wh:
+            rows = scoring_input(wh, (year - 1, year))
+            if not rows:
+                raise NotFoundError(f"The warehouse {wh.path} has no KPI values for {year}: ingest data and run "
+                                    f"`cityscore compute --year {year}`, or give --observations FILE.")
+            evidence = evidence_input(wh)
+            if additional is not None:
+                extra, ev_report = read_evidence(additional, registry)
+                report_input(ev_report, "additional initiatives")
+                evidence += extra
+            run = score_year(std, policy, registry, observations=rows, evidence=evidence, year=year,
+                             settlements=chosen)
+            run_id = store_scores(wh, std, registry, run, source=str(wh.path))
+            err_console.print(f"[dim]Stored as scoring run {run_id} in {wh.path}.[/]")
     results = [r for r in run.results if category is None or r.category == category]
     if settlement is not None:
         found = find_settlement(registry, settlement)
         results = [r for r in results if r.settlement == found.kato]
         if not results:
-            raise NotFoundError(f"{found.name_ru} ({found.kato}) has no observations for {year} in {observations}.")
-    rejected = obs_report.rejected + (ev_report.rejected if ev_report else 0)
+            raise NotFoundError(f"{found.name_ru} ({found.kato}) has no observations for {year}.")
+    rejected = (obs_report.rejected if obs_report else 0) + (ev_report.rejected if ev_report else 0)
     if fmt is OutputFormat.json:
-        inputs = {"observations": obs_report.to_json()}
+        inputs: dict[str, object] = {"observations": obs_report.to_json() if obs_report else "warehouse"}
         if ev_report is not None:
             inputs["additional"] = ev_report.to_json()
         data = run_json(std, registry, run, input=inputs)

@@ -2,16 +2,14 @@
 
 from .evidence import read_evidence, read_monitor_records
 from .observations import ReadReport, read_observations
-from .tabular import InputFileError, Table, read_table
+from .tabular import InputFileError
 from .values import RowError
 
 __all__ = [
     "InputFileError",
     "ReadReport",
     "RowError",
-    "Table",
     "read_evidence",
     "read_monitor_records",
     "read_observations",
-    "read_table",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from ..scoring.annual import POOL_SCALE
 from ..scoring.bonus import Evidence
@@ -10,8 +11,9 @@ from ..scoring.monitor import METRIC_KINDS, WINDOWS, MonitorRecord
 from ..settlements import Registry
 from ..standard import CATEGORIES, Category, Standard, Target
 from .observations import ReadReport
+from .reading import read_rows
 from .rows import Row, shape_errors, structural_errors
-from .tabular import read_table
+from .values import RowError
 
 EVIDENCE_COLUMNS = ("settlement", "name", "sphere", "in_roadmap", "report_signed", "indicator_count", "started",
                     "completed")
@@ -21,15 +23,22 @@ MONITOR_COLUMNS = ("metric",)
 def read_evidence(path: Path, registry: Registry) -> tuple[list[Evidence], ReadReport]:
     """Additional initiatives: settlement, name, sphere, in_roadmap, report_signed, indicator_count, started,
     completed."""
-    table = read_table(path)
-    report = ReadReport(table.file, rows=len(table.rows), notes=list(table.notes))
-    report.errors += structural_errors(table, EVIDENCE_COLUMNS)
-    if report.errors:
-        return [], report
+    read = read_rows(path)
+    report = ReadReport(read.file, rows=len(read.rows), notes=list(read.notes))
+    items, errors = parse_evidence_rows(read.file, read.header, read.rows, registry, problems=read.problems)
+    report.errors, report.accepted = errors, len(items)
+    return items, report
+
+
+def parse_evidence_rows(file: str, header: list[str], rows: list[tuple[int, dict[str, Any]]], registry: Registry,
+                        *, problems: dict[int, tuple[str, str]] | None = None) -> tuple[list[Evidence], list[RowError]]:
+    errors = structural_errors(file, header, EVIDENCE_COLUMNS)
+    if errors:
+        return [], errors
     out = []
-    for number, cells in table:
-        row = Row(table.file, number, cells)
-        shape_errors(row)
+    for number, cells in rows:
+        row = Row(file, number, cells)
+        shape_errors(row, problems or {})
         settlement = row.settlement(registry)
         name = row.text("name", required=True)
         count = row.number_("indicator_count", minimum=0)
@@ -39,28 +48,28 @@ def read_evidence(path: Path, registry: Registry) -> tuple[list[Evidence], ReadR
             settlement=settlement.kato if settlement else "", name=name or "", sphere=row.text("sphere"),
             in_roadmap=row.bool_("in_roadmap"), report_signed=row.bool_("report_signed"),
             indicator_count=int(count) if count is not None else None, started=row.date_("started"),
-            completed=row.date_("completed"), source=f"{Path(table.file).name}:{number}")
+            completed=row.date_("completed"), source=f"{Path(file).name}:{number}")
         if row.ok and settlement is not None:
             out.append(evidence)
-        report.errors += row.errors
-    report.accepted = len(out)
-    return out, report
+        errors += row.errors
+    return out, errors
 
 
 def read_monitor_records(path: Path, std: Standard, registry: Registry) -> tuple[list[MonitorRecord], ReadReport]:
     """Monitor input: metric, date or window, numerator & denominator or value, target, kind, optional baseline
     and settlement. When ``metric`` is a KPI id and the row names a settlement, an empty target and kind are taken
     from the catalog (≥ targets: ratio_to_target; ≤ targets: target_over_value)."""
-    table = read_table(path)
-    report = ReadReport(table.file, rows=len(table.rows), notes=list(table.notes))
-    report.errors += structural_errors(table, MONITOR_COLUMNS, (("date", "window"), ("value", "numerator")))
+    read = read_rows(path)
+    report = ReadReport(read.file, rows=len(read.rows), notes=list(read.notes))
+    report.errors += structural_errors(read.file, read.header, MONITOR_COLUMNS,
+                                       (("date", "window"), ("value", "numerator")))
     if report.errors:
         return [], report
     out = []
     kinds: dict[str, str] = {}
-    for number, cells in table:
-        row = Row(table.file, number, cells)
-        shape_errors(row)
+    for number, cells in read.rows:
+        row = Row(read.file, number, cells)
+        shape_errors(row, read.problems)
         metric = row.text("metric", required=True)
         settlement = row.settlement(registry, required=False) if "settlement" in cells else None
         day = row.date_("date")
@@ -90,7 +99,7 @@ def read_monitor_records(path: Path, std: Standard, registry: Registry) -> tuple
             out.append(MonitorRecord(metric=metric, kind=kind, settlement=settlement.kato if settlement else None,
                                      date=day, window=window, numerator=numerator, denominator=denominator,
                                      value=value, target=target, baseline=baseline,
-                                     scale=_scale(std, metric), source=f"{Path(table.file).name}:{number}"))
+                                     scale=_scale(std, metric), source=f"{Path(read.file).name}:{number}"))
         report.errors += row.errors
     report.accepted = len(out)
     return out, report

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..scoring.annual import Observation
 from ..settlements import Registry
 from ..standard import KPI, Standard
+from .reading import read_rows
 from .rows import Row, shape_errors, structural_errors
-from .tabular import Table, read_table
 from .values import RowError
+
+Stored = dict[tuple[str, str, str | None], list[tuple[Any, Any, int]]]
 
 OBSERVATION_COLUMNS = ("settlement", "kpi", "period_start", "period_end")
 BOUNDED_PERCENT_UNITS = ("percent",)
@@ -43,21 +46,27 @@ class ReadReport:
 
 def read_observations(path: Path, std: Standard, registry: Registry) -> tuple[list[Observation], ReadReport]:
     """Read and check an observation file; return the accepted observations and the report."""
-    table = read_table(path)
-    return parse_observations(table, std, registry)
+    read = read_rows(path)
+    report = ReadReport(read.file, rows=len(read.rows), notes=list(read.notes))
+    accepted, errors = parse_observation_rows(read.file, read.header, read.rows, std, registry,
+                                              problems=read.problems)
+    report.errors, report.accepted = errors, len(accepted)
+    return accepted, report
 
 
-def parse_observations(table: Table, std: Standard, registry: Registry) -> tuple[list[Observation], ReadReport]:
-    report = ReadReport(table.file, rows=len(table.rows), notes=list(table.notes))
-    report.errors += structural_errors(table, OBSERVATION_COLUMNS, (("value", "numerator"),))
-    if report.errors:
-        return [], report
+def parse_observation_rows(file: str, header: list[str], rows: list[tuple[int, dict[str, Any]]], std: Standard,
+                           registry: Registry, *, problems: dict[int, tuple[str, str]] | None = None,
+                           existing: Stored | None = None) -> tuple[list[Observation], list[RowError]]:
+    """Check rows of an observation file. ``existing`` holds periods already in the warehouse (rejected again)."""
+    errors = structural_errors(file, header, OBSERVATION_COLUMNS, (("value", "numerator"),))
+    if errors:
+        return [], errors
     accepted: list[Observation] = []
     seen: dict[tuple[str, str, str | None], list[tuple[int, Observation]]] = {}
-    name = Path(table.file).name
-    for number, cells in table:
-        row = Row(table.file, number, cells)
-        shape_errors(row)
+    name = Path(file).name
+    for number, cells in rows:
+        row = Row(file, number, cells)
+        shape_errors(row, problems or {})
         observation = _parse_row(row, std, registry, name)
         if observation is not None and row.ok:
             key = (observation.settlement, observation.kpi, observation.component)
@@ -69,13 +78,18 @@ def parse_observations(table: Table, std: Standard, registry: Registry) -> tuple
                               f"{'repeats' if same else 'overlaps'} the period of row {other_row} for KPI "
                               f"{observation.kpi} of {observation.settlement}; keep one row per period")
                     break
+            for start, end, batch in (existing or {}).get(key, []):
+                if row.ok and start <= observation.period_end and observation.period_start <= end:
+                    row.error("period_start", "already-stored",
+                              f"KPI {observation.kpi} of {observation.settlement} for {start}…{end} is already in the "
+                              f"warehouse (batch {batch}); delete that batch to replace it (cityscore batches delete "
+                              f"{batch})")
         if row.ok and observation is not None:
             accepted.append(observation)
             seen.setdefault((observation.settlement, observation.kpi, observation.component), []).append(
                 (number, observation))
-        report.errors += row.errors
-    report.accepted = len(accepted)
-    return accepted, report
+        errors += row.errors
+    return accepted, errors
 
 
 def _parse_row(row: Row, std: Standard, registry: Registry, name: str) -> Observation | None:

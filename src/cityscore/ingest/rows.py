@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from ..settlements import Registry, Settlement
-from .tabular import Table
 from .values import CellError, RowError, is_blank, parse_bool, parse_date, parse_number, parse_text
 
 T = TypeVar("T")
@@ -77,26 +76,23 @@ class Row:
         return not self.errors
 
 
-def structural_errors(table: Table, required: tuple[str, ...], one_of: tuple[tuple[str, ...], ...] = ()) -> (
-        list[RowError]):
+def structural_errors(file: str, header: list[str], required: tuple[str, ...],
+                      one_of: tuple[tuple[str, ...], ...] = ()) -> list[RowError]:
     """Whole-file problems: missing columns (reported once, at the header)."""
     errors = []
-    header_row = 1
     for column in required:
-        if column not in table.columns:
-            errors.append(RowError(table.file, header_row, column, "missing-column",
-                                   f"the file has no column '{column}' (columns: {', '.join(table.columns)})"))
+        if column not in header:
+            errors.append(RowError(file, 1, column, "missing-column",
+                                   f"the file has no column '{column}' (columns: {', '.join(header)})"))
     for group in one_of:
-        if not any(c in table.columns for c in group):
-            errors.append(RowError(table.file, header_row, None, "missing-column",
+        if not any(c in header for c in group):
+            errors.append(RowError(file, 1, None, "missing-column",
                                    "the file needs one of the columns: " + ", ".join(group)))
     return errors
 
 
-def shape_errors(row: Row) -> None:
-    """Rows with more or fewer cells than the header (a truncated or misquoted line)."""
-    if "__extra__" in row.cells:
-        row.error(None, "extra-cells", f"the row has {len(row.cells['__extra__'])} more cell(s) than the header; "
-                  "check the separators and quotes")
-    if "__short__" in row.cells:
-        row.error(None, "short-row", f"the row has only {row.cells['__short__']} cell(s); the line may be cut")
+def shape_errors(row: Row, problems: dict[int, tuple[str, str]]) -> None:
+    """Problems found while reading the row (encoding, too many or too few cells, not JSON)."""
+    if row.number in problems:
+        code, message = problems[row.number]
+        row.error(None, code, message)

@@ -1,0 +1,179 @@
+"""``cityscore ingest``, ``compute``, ``batches`` and ``tables``: data into the warehouse and KPI values out of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ..errors import NotFoundError
+from ..ingest.adapters import ADAPTERS, open_adapter
+from ..ingest.loader import VALUE_TABLES, ingest_file
+from ..ingest.pseudonym import Pseudonymiser, load_key
+from ..pipeline import compute_kpis
+from ..records import SCHEMAS
+from ..settlements import load_registry
+from ..store import Warehouse
+from .common import FormatOption, StandardOption, domain_errors, err_console, home, standard
+from .output import Column, OutputFormat, console, print_csv, print_json, print_table
+from .score import ModeOption, PolicyOption, SetOption, build_policy
+
+DbOption = Annotated[Path | None, typer.Option("--db", help="Warehouse file (default $CITYSCORE_DB or "
+                                                            "./cityscore.duckdb).")]
+
+
+@domain_errors
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="Files to load (CSV, XLSX, Parquet, JSON, NDJSON).")],
+    table: Annotated[str | None, typer.Option("--table", "-t", help="Target table (default: guessed from the "
+                                                                     "columns; see `cityscore tables`).")] = None,
+    settlement: Annotated[str | None, typer.Option("--settlement", "-s", help="KATO code for rows without a "
+                                                                              "settlement column or value.")] = None,
+    source: Annotated[str, typer.Option("--source", help="native, or an open-standard adapter: "
+                                                         + ", ".join(ADAPTERS))] = "native",
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")] = OutputFormat.table,
+    db: DbOption = None,
+    standard_ref: StandardOption = None,
+) -> None:
+    """Load files into the warehouse: every row accepted or rejected with its reason; the same file twice changes
+    nothing; a failure leaves nothing half-loaded."""
+    std, registry = standard(standard_ref), load_registry()
+    if source != "native" and source not in ADAPTERS:
+        raise typer.BadParameter("use native or one of: " + ", ".join(ADAPTERS), param_hint="--source")
+    pseudonymiser = Pseudonymiser(load_key(home()))
+    reports = []
+    with Warehouse(db) as wh, Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                       TimeElapsedColumn(), console=err_console, transient=True,
+                                       disable=fmt is OutputFormat.json) as progress:
+        for path in files:
+            task = progress.add_task(f"{path.name}", total=None)
+            opened = open_adapter(source, path, settlement=settlement) if source != "native" else None
+            target = table or (ADAPTERS[source].table if source != "native" else None)
+            report = ingest_file(wh, path, std=std, registry=registry, pseudonymiser=pseudonymiser, table=target,
+                                 settlement=settlement, source=source, opened=opened,
+                                 progress=lambda n, t=task: progress.advance(t, n))
+            progress.remove_task(task)
+            reports.append(report)
+    if fmt is OutputFormat.json:
+        print_json(reports[0].to_json() if len(reports) == 1 else [r.to_json() for r in reports])
+        return
+    out = console()
+    for report in reports:
+        if report.duplicate_batch:
+            out.print(f"[yellow]{escape(report.file)}[/]: already loaded (batch {report.batch_id}); nothing changed.")
+            continue
+        colour = "green" if not report.rejected else "yellow"
+        out.print(f"[{colour}]{escape(report.file)}[/] → {report.table}: {report.accepted} of {report.rows} rows "
+                  f"accepted, {report.rejected} rejected (batch {report.batch_id}).")
+        for note in report.notes:
+            out.print(f"  [dim]{escape(note)}[/]")
+        for error in report.errors[:20]:
+            column = f", column {error.column}" if error.column else ""
+            out.print(f"  row {error.row}{column}: {escape(error.message)} [dim]\\[{error.code}][/]")
+        if len(report.errors) > 20:
+            out.print(f"  … and {len(report.errors) - 20} more (all are in the quarantine table and in --format json)")
+
+
+@domain_errors
+def compute_cmd(
+    year: Annotated[int, typer.Option("--year", "-y", help="The year to compute.")],
+    grain: Annotated[str, typer.Option("--grain", help="month (for scores) or day (for the monitor).")] = "month",
+    policy_file: PolicyOption = None,
+    assignments: SetOption = None,
+    mode: ModeOption = "official",
+    fmt: FormatOption = OutputFormat.table,
+    db: DbOption = None,
+    standard_ref: StandardOption = None,
+) -> None:
+    """Compute KPI values from the raw records in the warehouse (per settlement and civil month)."""
+    if grain not in ("month", "day"):
+        raise typer.BadParameter("use month or day", param_hint="--grain")
+    std, registry = standard(standard_ref), load_registry()
+    policy = build_policy(mode, policy_file, assignments)
+    with Warehouse(db) as wh:
+        values = compute_kpis(wh, std, registry, policy, year=year, grain=grain)
+    summary: dict[str, dict[str, int]] = {}
+    for v in values:
+        entry = summary.setdefault(v.kpi, {"settlements": 0, "periods": 0, "rows": 0})
+        entry["periods"] += 1
+        entry["rows"] += v.rows_used
+    for kpi in summary:
+        summary[kpi]["settlements"] = len({v.settlement for v in values if v.kpi == kpi})
+    rows = [{"kpi": k, **v} for k, v in sorted(summary.items(), key=lambda kv: [int(x) for x in kv[0].split(".")])]
+    if fmt is OutputFormat.json:
+        print_json({"year": year, "grain": grain, "values": len(values), "kpis": rows})
+        return
+    columns = [Column("KPI", lambda r: r["kpi"]), Column("Settlements", lambda r: r["settlements"], justify="right"),
+               Column("Periods", lambda r: r["periods"], justify="right"),
+               Column("Records used", lambda r: r["rows"], justify="right")]
+    if fmt is OutputFormat.csv:
+        print_csv(rows, columns)
+        return
+    print_table(rows, columns, title=f"KPI values computed for {year} (per {grain})",
+                caption=f"{len(values)} values · stored in kpi_values")
+
+
+@domain_errors
+def batches(
+    delete: Annotated[int | None, typer.Option("--delete", help="Remove this batch and all its rows.")] = None,
+    fmt: FormatOption = OutputFormat.table,
+    db: DbOption = None,
+) -> None:
+    """The files loaded into the warehouse (batches); --delete N removes one with every row it brought."""
+    with Warehouse(db) as wh:
+        if delete is not None:
+            found = wh.rows("SELECT table_name, file_name FROM batches WHERE batch_id = ?", [delete])
+            if not found:
+                raise NotFoundError(f"No batch {delete}; list them with `cityscore batches`.")
+            target = found[0][0]
+            table = target if target in VALUE_TABLES else f"raw_{target}"
+            with wh.transaction():
+                for name in (table, "quarantine", "batches"):
+                    wh.con.execute(f"DELETE FROM {name} WHERE batch_id = ?", [delete])
+            console().print(f"Batch {delete} ({found[0][1]}) removed with its rows from {table}.")
+            return
+        rows = [dict(zip(("batch", "table", "file", "source", "rows", "accepted", "rejected", "ingested_at"), r,
+                         strict=True)) for r in wh.rows(
+            "SELECT batch_id, table_name, file_name, source, rows_total, rows_accepted, rows_rejected, "
+            "strftime(ingested_at, '%Y-%m-%d %H:%M') FROM batches ORDER BY batch_id")]
+    if fmt is OutputFormat.json:
+        print_json(rows)
+        return
+    columns = [Column(h.capitalize(), lambda r, h=h: r[h]) for h in
+               ("batch", "table", "file", "source", "rows", "accepted", "rejected", "ingested_at")]
+    (print_csv if fmt is OutputFormat.csv else print_table)(rows, columns)
+
+
+@domain_errors
+def tables(
+    name: Annotated[str | None, typer.Argument(help="One table: its columns.")] = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """The raw record tables that `cityscore ingest` accepts, with their columns."""
+    if name is not None:
+        schema = SCHEMAS.get(name)
+        if schema is None:
+            raise NotFoundError(f"No table '{name}'. Tables: {', '.join(SCHEMAS)} (and {', '.join(VALUE_TABLES)}).")
+        rows = [{"column": c.name, "type": c.type, "required": c.required, "description": c.description,
+                 "allowed": ", ".join(c.choices), "other_names": ", ".join(c.aliases),
+                 "personal": c.pseudonymise or ""} for c in schema.columns]
+        if fmt is OutputFormat.json:
+            print_json({"table": schema.table, "title": schema.title, "key": schema.key, "columns": rows})
+            return
+        columns = [Column(h, lambda r, h=h: r[h]) for h in ("column", "type", "required", "description", "allowed",
+                                                             "personal")]
+        if fmt is OutputFormat.csv:
+            print_csv(rows, columns)
+            return
+        print_table(rows, columns, title=f"{schema.table} — {schema.title}", caption=schema.description)
+        return
+    listing = [{"table": s.table, "title": s.title, "required": ", ".join(s.required)} for s in SCHEMAS.values()]
+    if fmt is OutputFormat.json:
+        print_json(listing)
+        return
+    columns = [Column("Table", lambda r: r["table"], no_wrap=True), Column("What", lambda r: r["title"]),
+               Column("Required columns", lambda r: r["required"])]
+    (print_csv if fmt is OutputFormat.csv else print_table)(listing, columns)

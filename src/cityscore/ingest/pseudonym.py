@@ -1,0 +1,111 @@
+"""Pseudonymisation of personal identifiers at ingestion: phone numbers and ИИН never reach the warehouse raw.
+
+A value is normalised (a phone to its 11 digits starting with 7, an ИИН to its 12 digits, checked against its
+control digit) and replaced by ``HMAC-SHA256(key, kind:value)``, shortened to 32 hex digits. The same person gets
+the same pseudonym in every file, so records can still be linked, but without the key the number cannot be
+recovered even by trying every possible phone number.
+
+The key comes from ``$CITYSCORE_PSEUDONYM_KEY`` (at least 16 characters), else from ``<CITYSCORE_HOME>/
+pseudonym.key``, created with 32 random bytes and mode 0600 on first use. Keep it secret and keep it: a new key gives
+new pseudonyms.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from pathlib import Path
+
+from ..errors import CityScoreError
+
+KEY_ENV = "CITYSCORE_PSEUDONYM_KEY"
+
+
+class PseudonymKeyError(ValueError, CityScoreError):
+    """The pseudonymisation key is missing or too short."""
+
+
+def load_key(home: Path) -> bytes:
+    """The pseudonymisation key (see the module docstring)."""
+    env = os.environ.get(KEY_ENV)
+    if env is not None:
+        if len(env) < 16:
+            raise PseudonymKeyError(f"${KEY_ENV} must be at least 16 characters long.")
+        return env.encode("utf-8")
+    path = Path(home) / "pseudonym.key"
+    if path.exists():
+        key = path.read_bytes()
+        if len(key) < 16:
+            raise PseudonymKeyError(f"{path} holds fewer than 16 bytes; restore the key or set ${KEY_ENV}.")
+        return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key)
+    return key
+
+
+_DIGITS = re.compile(r"\D")
+
+
+def normalise_phone(text: str) -> str | None:
+    """``+7 (701) 123-45-67`` / ``8 701 1234567`` / ``7011234567`` → ``77011234567``; None if not a KZ number."""
+    digits = _DIGITS.sub("", text)
+    if len(digits) == 10:
+        digits = "7" + digits
+    elif len(digits) == 11 and digits[0] == "8":
+        digits = "7" + digits[1:]
+    return digits if len(digits) == 11 and digits[0] == "7" else None
+
+
+def iin_is_valid(iin: str) -> bool:
+    """The control digit of an ИИН/БИН (12 digits; weights 1…11, then 3…11,1,2 when the first sum gives 10)."""
+    if len(iin) != 12 or not iin.isdigit():
+        return False
+    digits = [int(d) for d in iin]
+    check = sum(d * w for d, w in zip(digits[:11], range(1, 12), strict=True)) % 11
+    if check == 10:
+        weights = [3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2]
+        check = sum(d * w for d, w in zip(digits[:11], weights, strict=True)) % 11
+        if check == 10:
+            return False
+    return check == digits[11]
+
+
+class Pseudonymiser:
+    """Keyed hashing of identifiers, with a cache (the same caller appears many times in a file)."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+        self._cache: dict[tuple[str, str], str] = {}
+
+    def token(self, kind: str, value: str) -> str:
+        cached = self._cache.get((kind, value))
+        if cached is None:
+            digest = hmac.new(self._key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+            cached = f"{kind[:1]}_{digest[:32]}"
+            if len(self._cache) < 1_000_000:
+                self._cache[(kind, value)] = cached
+        return cached
+
+    def pseudonymise(self, kind: str, text: str) -> tuple[str, str | None]:
+        """(pseudonym, error message or None). An invalid value is still hashed, never kept as written."""
+        raw = text.strip()
+        if kind == "phone":
+            normal = normalise_phone(raw)
+            if normal is None:
+                return self.token(kind, raw), f"'{_mask(raw)}' is not a Kazakhstan phone number (11 digits, +7 …)"
+            return self.token(kind, normal), None
+        normal = _DIGITS.sub("", raw)
+        if not iin_is_valid(normal):
+            return self.token(kind, raw), f"'{_mask(raw)}' is not a valid ИИН (12 digits with a correct control digit)"
+        return self.token(kind, normal), None
+
+
+def _mask(text: str) -> str:
+    """Show an identifier in an error without revealing it: keep the first two and last two characters."""
+    return text if len(text) <= 4 else f"{text[:2]}{'•' * (len(text) - 4)}{text[-2:]}"

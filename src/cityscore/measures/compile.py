@@ -1,0 +1,210 @@
+"""Compile the measures to Ibis and run them: all measures of one table and time column in one pass.
+
+Each raw table is joined to the settlement parameters (category, residents, the category's thresholds from the
+catalog), its time column is turned into the civil month (or day), and one ``group_by(settlement, period)
+.aggregate(...)`` computes every measure's numerator, denominator or value at once. Baselines come from the same
+query over the previous year. The result is a list of :class:`KpiValue`, one per settlement × KPI × period.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import ibis
+import pyarrow as pa
+
+from ..scoring.annual import POOL_SCALE
+from ..scoring.normalise import resolve
+from ..scoring.policy import ScoringPolicy
+from ..settlements import Registry
+from ..standard import CATEGORIES, Standard
+from .civil import civil, month_end
+from .norms import DAILY_NORMS_UG_M3
+from .specs import MAX_HEADWAY_MINUTES, MEASURES, Measure
+
+
+@dataclass(frozen=True)
+class KpiValue:
+    """One computed KPI value of one settlement for one period (a civil month or day)."""
+
+    settlement: str
+    kpi: str
+    period_start: date
+    period_end: date
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    baseline: float | None
+    measure: str
+    source_table: str
+    rows_used: int
+
+
+def settlement_params(std: Standard, registry: Registry, policy: ScoringPolicy) -> pa.Table:
+    """Per settlement: category, residents and the category's formula parameters (D-08)."""
+    answer: dict[str, float] = {}
+    arrival: dict[str, float] = {}
+    for category in CATEGORIES:
+        for kpi_id, name, out in (("1.8", "answer_within_seconds", answer), ("1.11", "arrival_within_minutes",
+                                                                            arrival)):
+            kpi = std.kpi(kpi_id)
+            value = kpi.parameters[name][category] if kpi and name in kpi.parameters else None
+            resolved = resolve(value, "≤", policy.range_parameter) if isinstance(value, int | float | tuple) else None
+            out[category] = float(resolved) if resolved is not None else float("nan")
+    settlements = registry.settlements
+    return pa.table({
+        "p_kato": [s.kato for s in settlements],
+        "p_category": [s.category for s in settlements],
+        "p_population": pa.array([float(s.population) if s.population else None for s in settlements], pa.float64()),
+        "p_answer_within_seconds": [answer[s.category] for s in settlements],
+        "p_arrival_within_minutes": [arrival[s.category] for s in settlements],
+    })
+
+
+def _period(column: Any, grain: str) -> Any:
+    local = column if column.type().is_date() else civil(column)
+    return local.truncate("M" if grain == "month" else "D").cast("date")
+
+
+def _aggregates(t: Any, measures: list[Measure]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for m in measures:
+        scope = m.scope(t).fill_null(False) if m.scope else ibis.literal(True)
+        counted = t.count(where=scope) if m.scope else t.count()
+        key = m.id.replace(".", "_")
+        if m.kind in ("share", "uptime"):
+            weight = t.interval_seconds if m.kind == "uptime" else (m.weight(t) if m.weight else None)
+            hit = (t.up if m.kind == "uptime" else m.condition(t)).fill_null(False)  # type: ignore[misc]
+            if weight is None:
+                out[f"{key}__num"] = t.count(where=scope & hit)
+                out[f"{key}__den"] = counted
+            else:
+                out[f"{key}__num"] = weight.sum(where=scope & hit)
+                out[f"{key}__den"] = weight.sum(where=scope) if m.scope else weight.sum()
+        elif m.kind == "mean":
+            value = m.value(t)
+            out[f"{key}__num"] = value.sum(where=scope)
+            out[f"{key}__den"] = value.count(where=scope)
+        elif m.kind == "median":
+            out[f"{key}__val"] = m.value(t).median(where=scope)
+        elif m.kind == "sum":
+            out[f"{key}__val"] = m.value(t).sum(where=scope)
+        elif m.kind == "count":
+            out[f"{key}__val"] = counted
+        elif m.kind == "rate_per_1000":
+            out[f"{key}__num"] = counted
+            out[f"{key}__den"] = t.p_population.max()
+        out[f"{key}__rows"] = counted
+    return out
+
+
+def _run_table(backend: Any, params: Any, table: str, time: str, measures: list[Measure], start: date, end: date,
+               grain: str) -> list[dict[str, Any]]:
+    raw = backend.table(f"raw_{table}")
+    t = raw.join(params, raw.settlement == params.p_kato)
+    t = t.mutate(_period=_period(t[time], grain))
+    t = t.filter((t._period >= start) & (t._period <= end))
+    plain = [m for m in measures if m.kind not in ("wait_time", "daily_compliance", "ratio")]
+    rows: list[dict[str, Any]] = []
+    if plain:
+        result = t.group_by([t.settlement, t._period]).aggregate(**_aggregates(t, plain)).to_pyarrow()
+        rows += result.to_pylist()
+    for m in measures:
+        if m.kind == "wait_time":
+            rows += _wait_time(t, m)
+        elif m.kind == "daily_compliance":
+            rows += _daily_compliance(t, m)
+    return rows
+
+
+def _wait_time(t: Any, m: Measure) -> list[dict[str, Any]]:
+    day = civil(t.actual_at).truncate("D")
+    window = ibis.window(group_by=[t.settlement, t.route_id, t.stop_id, day], order_by=t.actual_at)
+    headway = (t.actual_at.epoch_seconds() - t.actual_at.lag().over(window).epoch_seconds()) / 60.0
+    h = t.mutate(_h=headway)
+    h = h.filter(h._h.notnull() & (h._h > 0) & (h._h <= MAX_HEADWAY_MINUTES))
+    key = m.id.replace(".", "_")
+    return h.group_by([h.settlement, h._period]).aggregate(**{
+        f"{key}__num": (h._h * h._h).sum() / 2.0, f"{key}__den": h._h.sum(), f"{key}__rows": h.count(),
+    }).to_pyarrow().to_pylist()
+
+
+def _daily_compliance(t: Any, m: Measure) -> list[dict[str, Any]]:
+    norms = ibis.memtable(pa.table({"n_pollutant": list(DAILY_NORMS_UG_M3),
+                                    "n_norm": list(DAILY_NORMS_UG_M3.values())}))
+    day = civil(t.measured_at).truncate("D")
+    daily = t.group_by([t.settlement, t._period, t.station_id, t.pollutant, day.name("_day")]).aggregate(
+        _mean=t.value.mean())
+    joined = daily.join(norms, daily.pollutant == norms.n_pollutant)
+    key = m.id.replace(".", "_")
+    return joined.group_by([joined.settlement, joined._period]).aggregate(**{
+        f"{key}__num": (joined._mean <= joined.n_norm).sum(), f"{key}__den": joined.count(),
+        f"{key}__rows": joined.count(),
+    }).to_pyarrow().to_pylist()
+
+
+def compute(backend: Any, std: Standard, registry: Registry, policy: ScoringPolicy, *, year: int,
+            grain: str = "month", measures: Iterable[Measure] = MEASURES,
+            tables: Iterable[str] | None = None) -> list[KpiValue]:
+    """Every measure for ``year`` (and the previous year for baselines) from the raw tables in ``backend``."""
+    chosen = [m for m in measures if tables is None or m.table in tables]
+    params = ibis.memtable(settlement_params(std, registry, policy))
+    needs_baseline = any(m.baseline for m in chosen)
+    start = date(year - 1 if needs_baseline else year, 1, 1)
+    end = date(year, 12, 31)
+    by_table: dict[tuple[str, str], list[Measure]] = defaultdict(list)
+    ratio = [m for m in chosen if m.kind == "ratio"]
+    parts = {p for m in ratio for p in m.parts}
+    for m in [*chosen, *(x for x in measures if x.id in parts and x not in chosen)]:
+        if m.kind != "ratio":
+            by_table[(m.table, m.time)].append(m)
+    merged: dict[tuple[str, date], dict[str, Any]] = defaultdict(dict)
+    for (table, time), group in by_table.items():
+        for row in _run_table(backend, params, table, time, group, start, end, grain):
+            merged[(row.pop("settlement"), row.pop("_period"))].update(row)
+    units = {k.id: k.unit for k in std.kpis}
+    out: list[KpiValue] = []
+    for (settlement, period), cells in sorted(merged.items()):
+        if period.year != year:
+            continue
+        previous = merged.get((settlement, period.replace(year=year - 1)), {}) if needs_baseline else {}
+        for m in chosen:
+            value = _value(m, cells, units.get(m.kpi, ""))
+            if value is None or m.kpi.startswith("_"):
+                continue
+            baseline = None
+            if m.baseline:
+                prior = _value(m, previous, units.get(m.kpi, ""))
+                baseline = prior[0] if prior else None
+            number, num, den, rows = value
+            out.append(KpiValue(settlement, m.kpi, period, month_end(period) if grain == "month" else period,
+                                number, num, den, baseline, m.kind, m.table, rows))
+    return out
+
+
+def _value(m: Measure, cells: dict[str, Any], unit: str) -> tuple[float | None, float | None, float | None, int] | None:
+    key = m.id.replace(".", "_")
+    if m.kind == "ratio":
+        num_key, den_key = (p.replace(".", "_") for p in m.parts)
+        num = cells.get(f"{num_key}__val")
+        den = cells.get(f"{den_key}__val")
+        if num is None or not den:
+            return None
+        return POOL_SCALE.get(unit, 1.0) * float(num) / float(den), float(num), float(den), int(den)
+    rows = int(cells.get(f"{key}__rows") or 0)
+    if f"{key}__val" in cells:
+        val = cells[f"{key}__val"]
+        if val is None and m.kind in ("sum", "count"):
+            val = 0.0  # the table has this settlement's month, but nothing in scope: zero, not missing
+        if val is None:
+            return None
+        return float(val), None, None, rows
+    num, den = cells.get(f"{key}__num"), cells.get(f"{key}__den")
+    if num is None or den is None or float(den) == 0:
+        return None
+    scale = 1.0 if m.kind == "mean" else POOL_SCALE.get(unit, 1.0)
+    return scale * float(num) / float(den), float(num), float(den), rows
