@@ -70,14 +70,18 @@ def _period(column: Any, grain: str) -> Any:
     return local.truncate("M" if grain == "month" else "D").cast("date")
 
 
-def _aggregates(t: Any, measures: list[Measure]) -> dict[str, Any]:
+def _aggregates(t: Any, measures: list[Measure], weighted: bool) -> dict[str, Any]:
+    """One aggregate per measure part. With a ``weight`` column (a sample or summary row stands for ``weight``
+    records) counts become Σ weight and means are weighted."""
     out: dict[str, Any] = {}
+    w = t.weight.fill_null(1.0) if weighted else None
     for m in measures:
         scope = m.scope(t).fill_null(False) if m.scope else ibis.literal(True)
-        counted = t.count(where=scope) if m.scope else t.count()
+        rows = t.count(where=scope) if m.scope else t.count()
+        counted = (w.sum(where=scope) if m.scope else w.sum()) if w is not None else rows
         key = m.id.replace(".", "_")
         if m.kind in ("share", "uptime"):
-            weight = t.interval_seconds if m.kind == "uptime" else (m.weight(t) if m.weight else None)
+            weight = t.interval_seconds if m.kind == "uptime" else (m.weight(t) if m.weight else w)
             hit = (t.up if m.kind == "uptime" else m.condition(t)).fill_null(False)  # type: ignore[misc]
             if weight is None:
                 out[f"{key}__num"] = t.count(where=scope & hit)
@@ -87,8 +91,12 @@ def _aggregates(t: Any, measures: list[Measure]) -> dict[str, Any]:
                 out[f"{key}__den"] = weight.sum(where=scope) if m.scope else weight.sum()
         elif m.kind == "mean":
             value = m.value(t)
-            out[f"{key}__num"] = value.sum(where=scope)
-            out[f"{key}__den"] = value.count(where=scope)
+            if w is None:
+                out[f"{key}__num"] = value.sum(where=scope)
+                out[f"{key}__den"] = value.count(where=scope)
+            else:
+                out[f"{key}__num"] = (value * w).sum(where=scope & value.notnull())
+                out[f"{key}__den"] = w.sum(where=scope & value.notnull())
         elif m.kind == "median":
             out[f"{key}__val"] = m.value(t).median(where=scope)
         elif m.kind == "sum":
@@ -98,7 +106,7 @@ def _aggregates(t: Any, measures: list[Measure]) -> dict[str, Any]:
         elif m.kind == "rate_per_1000":
             out[f"{key}__num"] = counted
             out[f"{key}__den"] = t.p_population.max()
-        out[f"{key}__rows"] = counted
+        out[f"{key}__rows"] = rows
     return out
 
 
@@ -111,7 +119,8 @@ def _run_table(backend: Any, params: Any, table: str, time: str, measures: list[
     plain = [m for m in measures if m.kind not in ("wait_time", "daily_compliance", "ratio")]
     rows: list[dict[str, Any]] = []
     if plain:
-        result = t.group_by([t.settlement, t._period]).aggregate(**_aggregates(t, plain)).to_pyarrow()
+        aggregates = _aggregates(t, plain, "weight" in raw.columns)
+        result = t.group_by([t.settlement, t._period]).aggregate(**aggregates).to_pyarrow()
         rows += result.to_pylist()
     for m in measures:
         if m.kind == "wait_time":

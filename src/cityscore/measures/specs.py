@@ -15,7 +15,9 @@ aggregated. Kinds (all per settlement × civil month, keeping numerator and deno
 - ``daily_compliance`` — share of station × pollutant × civil-day means within the daily norm;
 - ``ratio`` — Σ of one measure over Σ of another (events per 1 000 or per million of another table's rows).
 
-``baseline=True`` also computes the same month of the previous year, for KPIs judged as a change.
+``baseline=True`` also computes the same month of the previous year, for KPIs judged as a change. In tables with a
+``weight`` column (a sampled or summarised row stands for ``weight`` records) counts are Σ weight and means and
+shares are weighted; ``rows_used`` counts the rows themselves.
 Category-dependent numbers come from the catalog: the answer time of 1.8 (30 / 45 / 60–90 s) and the arrival time
 of 1.11 (6 / 7–10 / 10–15 min), a range resolved by the policy's ``range_parameter`` (D-08).
 """

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 ColumnType = Literal["text", "int", "float", "bool", "date", "timestamp"]
+WEIGHTED_TABLES = ("contact_center_calls", "service_requests", "emergency_dispatches", "transit_trips", "payments")
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ class Schema:
 
 SETTLEMENT = Column("settlement", "text", True, "KATO code or the name of the settlement (ru, kk or en)",
                     aliases=("kato", "като", "населенный_пункт", "город", "елді_мекен"))
+WEIGHT = Column("weight", "float", False, "how many records the row stands for (a sample or a summary row; "
+                "default 1)", minimum=0)
 
 INCIDENT_TYPES = ("fire", "road_accident", "transport_accident", "industrial_accident", "flood", "serious_crime",
                   "especially_serious_crime", "other")
@@ -75,6 +78,7 @@ SCHEMAS: dict[str, Schema] = {s.table: s for s in (
             Column("caller_phone", "text", False, "caller's number (pseudonymised)", pseudonymise="phone",
                    aliases=("phone", "телефон")),
             Column("channel", "text", False, "voice, chat, messenger …"),
+            WEIGHT,
         ),
         key="call_id", time="received_at",
         checks=(("answer-without-answer", "answer_seconds", "answered = false AND answer_seconds IS NOT NULL "
@@ -102,6 +106,7 @@ SCHEMAS: dict[str, Schema] = {s.table: s for s in (
                    aliases=("iin", "иин")),
             Column("applicant_phone", "text", False, "phone of the applicant (pseudonymised)", pseudonymise="phone"),
             Column("channel", "text", False, "phone, app, web, messenger …"),
+            WEIGHT,
         ),
         key="request_id", time="opened_at",
         checks=(("closed-before-opened", "closed_at", "closed_at < opened_at", "closed before it was opened"),
@@ -118,6 +123,7 @@ SCHEMAS: dict[str, Schema] = {s.table: s for s in (
             Column("dispatched_at", "timestamp", False, "when the crew left"),
             Column("arrived_at", "timestamp", False, "when the crew arrived"),
             Column("false_alarm", "bool", False, "the call was a false alarm"),
+            WEIGHT,
         ),
         key="dispatch_id", time="call_at",
         checks=(("arrived-before-call", "arrived_at", "arrived_at < call_at", "arrived before the call was received"),
@@ -169,6 +175,7 @@ SCHEMAS: dict[str, Schema] = {s.table: s for s in (
             SETTLEMENT,
             Column("started_at", "timestamp", True, "boarding"),
             Column("ended_at", "timestamp", True, "alighting"),
+            WEIGHT,
         ),
         key="journey_id", time="started_at",
         checks=(("ended-before-started", "ended_at", "ended_at < started_at", "the journey ends before it starts"),),
@@ -197,6 +204,7 @@ SCHEMAS: dict[str, Schema] = {s.table: s for s in (
             Column("disputed", "bool", False, "the charge was disputed as erroneous"),
             Column("amount_kzt", "float", False, "amount, tenge", minimum=0),
             Column("payer_iin", "text", False, "ИИН of the payer (pseudonymised)", pseudonymise="iin"),
+            WEIGHT,
         ),
         key="payment_id", time="received_at",
         checks=(("credited-before-received", "credited_at", "credited_at < received_at",
