@@ -34,6 +34,9 @@ def ingest(
                                                                               "settlement column or value.")] = None,
     source: Annotated[str, typer.Option("--source", help="native, or an open-standard adapter: "
                                                          + ", ".join(ADAPTERS))] = "native",
+    timezone: Annotated[str | None, typer.Option("--timezone", help="Time zone of timestamps without an offset in "
+                                                                    "an adapter's source (IANA name, e.g. "
+                                                                    "America/New_York; default Asia/Almaty).")] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")] = OutputFormat.table,
     db: DbOption = None,
     standard_ref: StandardOption = None,
@@ -50,7 +53,8 @@ def ingest(
                                        disable=fmt is OutputFormat.json) as progress:
         for path in files:
             task = progress.add_task(f"{path.name}", total=None)
-            opened = open_adapter(source, path, settlement=settlement) if source != "native" else None
+            opened = (open_adapter(source, path, settlement=settlement, timezone=timezone) if source != "native"
+                      else None)
             target = table or (ADAPTERS[source].table if source != "native" else None)
             report = ingest_file(wh, path, std=std, registry=registry, pseudonymiser=pseudonymiser, table=target,
                                  settlement=settlement, source=source, opened=opened,

@@ -171,6 +171,9 @@ def _ingest_raw(wh: Warehouse, path: Path, src: Source, schema: Schema, report: 
     con.execute(f"CREATE TEMP TABLE typed AS {typed_select(schema)}")
     _map_settlements(con, registry)
     errors = [*problems, *_sql_errors(con, schema, path.name)]
+    # a row the reader or adapter already rejected keeps that reason only: its other errors follow from it
+    flagged = {e.row for e in problems if e.code not in ("invalid-phone", "invalid-iin")}
+    errors = [*problems, *(e for e in errors[len(problems):] if e.row not in flagged)]
     bad_rows = {e.row for e in errors}
     report.errors = sorted(errors, key=lambda e: (e.row, e.column or "", e.code))
     con.execute("DROP TABLE IF EXISTS bad")

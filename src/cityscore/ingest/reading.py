@@ -84,16 +84,26 @@ def open_source(path: Path, batch_rows: int = BATCH_ROWS) -> Source:
 
 # --- CSV ------------------------------------------------------------------------------------------------------
 def sniff_encoding(path: Path) -> str:
-    """``utf-8-sig`` with a BOM, ``utf-8`` when the start of the file decodes as UTF-8, else ``cp1251``."""
+    """``utf-8-sig`` with a BOM; else, over the first 64 KiB, ``utf-8`` unless more lines with non-ASCII text fail
+    to decode as UTF-8 than succeed (then ``cp1251``, the usual Cyrillic export). A file mostly in UTF-8 with a few
+    Windows-1251 lines stays UTF-8, and those lines are rejected with the reason."""
     with path.open("rb") as f:
         head = f.read(1 << 16)
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-    except UnicodeDecodeError:
-        return "cp1251"
-    return "utf-8"
+    good = bad = 0
+    lines = head.split(b"\n")
+    if len(head) == 1 << 16 and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut in the middle of a character
+    for line in lines:
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            good += 1
+        except UnicodeDecodeError:
+            bad += 1
+    return "cp1251" if bad > good else "utf-8"
 
 
 def _lines(path: Path, encoding: str, bad: set[int]) -> Iterator[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import ibis
@@ -65,38 +65,51 @@ def settlement_params(std: Standard, registry: Registry, policy: ScoringPolicy) 
     })
 
 
-def _period(column: Any, grain: str) -> Any:
-    local = column if column.type().is_date() else civil(column)
-    return local.truncate("M" if grain == "month" else "D").cast("date")
+def _period(column: Any, grain: str, since: date) -> Any:
+    """The civil month (or day) of each row, as the timestamp of its start (cast to a date after aggregating)."""
+    local = column if column.type().is_date() else civil(column, since=since)
+    return local.truncate("M" if grain == "month" else "D")
+
+
+def _zero(total: Any) -> Any:
+    """A sum over no rows is 0 here, not NULL: nothing in scope is a count of zero."""
+    return ibis.coalesce(total, 0)
 
 
 def _aggregates(t: Any, measures: list[Measure], weighted: bool) -> dict[str, Any]:
-    """One aggregate per measure part. With a ``weight`` column (a sample or summary row stands for ``weight``
-    records) counts become Σ weight and means are weighted."""
+    """The aggregates of all ``measures`` over one table, for one ``group_by``.
+
+    With ``weighted`` (the table carries a ``weight`` column with values: a sample or summary row stands for
+    ``weight`` records) counts are Σ weight and means are weighted; otherwise plain counts, and the number of rows
+    in scope is the denominator itself (one aggregate fewer per measure). A NULL condition counts as false, as SQL's
+    FILTER does.
+    """
     out: dict[str, Any] = {}
     w = t.weight.fill_null(1.0) if weighted else None
     for m in measures:
-        scope = m.scope(t).fill_null(False) if m.scope else ibis.literal(True)
-        rows = t.count(where=scope) if m.scope else t.count()
-        counted = (w.sum(where=scope) if m.scope else w.sum()) if w is not None else rows
+        scope = m.scope(t) if m.scope else None
+        rows = t.count(where=scope) if scope is not None else t.count()
+        counted = _zero(w.sum(where=scope) if scope is not None else w.sum()) if w is not None else rows
         key = m.id.replace(".", "_")
         if m.kind in ("share", "uptime"):
             weight = t.interval_seconds if m.kind == "uptime" else (m.weight(t) if m.weight else w)
-            hit = (t.up if m.kind == "uptime" else m.condition(t)).fill_null(False)  # type: ignore[misc]
+            hit = t.up if m.kind == "uptime" else m.condition(t)  # type: ignore[misc]
+            both = hit if scope is None else scope & hit
             if weight is None:
-                out[f"{key}__num"] = t.count(where=scope & hit)
+                out[f"{key}__num"] = t.count(where=both)
                 out[f"{key}__den"] = counted
             else:
-                out[f"{key}__num"] = weight.sum(where=scope & hit)
-                out[f"{key}__den"] = weight.sum(where=scope) if m.scope else weight.sum()
+                out[f"{key}__num"] = _zero(weight.sum(where=both))
+                out[f"{key}__den"] = _zero(weight.sum(where=scope) if scope is not None else weight.sum())
         elif m.kind == "mean":
             value = m.value(t)
+            valued = value.notnull() if scope is None else scope & value.notnull()
             if w is None:
-                out[f"{key}__num"] = value.sum(where=scope)
-                out[f"{key}__den"] = value.count(where=scope)
+                out[f"{key}__num"] = value.sum(where=valued)
+                out[f"{key}__den"] = value.count(where=valued)
             else:
-                out[f"{key}__num"] = (value * w).sum(where=scope & value.notnull())
-                out[f"{key}__den"] = w.sum(where=scope & value.notnull())
+                out[f"{key}__num"] = (value * w).sum(where=valued)
+                out[f"{key}__den"] = _zero(w.sum(where=valued))
         elif m.kind == "median":
             out[f"{key}__val"] = m.value(t).median(where=scope)
         elif m.kind == "sum":
@@ -106,20 +119,33 @@ def _aggregates(t: Any, measures: list[Measure], weighted: bool) -> dict[str, An
         elif m.kind == "rate_per_1000":
             out[f"{key}__num"] = counted
             out[f"{key}__den"] = t.p_population.max()
-        out[f"{key}__rows"] = rows
+        if w is not None or m.kind not in ("share", "mean", "count"):
+            out[f"{key}__rows"] = rows
     return out
+
+
+def _has_weights(raw: Any) -> bool:
+    """Whether any row in range carries a weight (a sample or summary row); plain data has none."""
+    if "weight" not in raw.columns:
+        return False
+    return bool(raw.weight.count().to_pyarrow().as_py())
 
 
 def _run_table(backend: Any, params: Any, table: str, time: str, measures: list[Measure], start: date, end: date,
                grain: str) -> list[dict[str, Any]]:
     raw = backend.table(f"raw_{table}")
-    t = raw.join(params, raw.settlement == params.p_kato)
-    t = t.mutate(_period=_period(t[time], grain))
-    t = t.filter((t._period >= start) & (t._period <= end))
+    if raw[time].type().is_date():
+        raw = raw.filter((raw[time] >= start) & (raw[time] <= end))
+    else:  # prune on the stored UTC instant first (row groups, zone maps), then place each row in its civil period
+        lower = datetime.combine(start, datetime.min.time()) - timedelta(hours=6)
+        upper = datetime.combine(end, datetime.min.time()) + timedelta(days=1)
+        raw = raw.filter((raw[time] >= ibis.timestamp(lower)) & (raw[time] < ibis.timestamp(upper)))
+    t = raw.join(params, raw.settlement == params.p_kato) if any(m.params for m in measures) else raw
+    t = t.mutate(_period=_period(t[time], grain, start))  # periods just outside [start, end] are dropped later
     plain = [m for m in measures if m.kind not in ("wait_time", "daily_compliance", "ratio")]
     rows: list[dict[str, Any]] = []
     if plain:
-        aggregates = _aggregates(t, plain, "weight" in raw.columns)
+        aggregates = _aggregates(t, plain, _has_weights(raw))
         result = t.group_by([t.settlement, t._period]).aggregate(**aggregates).to_pyarrow()
         rows += result.to_pylist()
     for m in measures:
@@ -174,7 +200,10 @@ def compute(backend: Any, std: Standard, registry: Registry, policy: ScoringPoli
     merged: dict[tuple[str, date], dict[str, Any]] = defaultdict(dict)
     for (table, time), group in by_table.items():
         for row in _run_table(backend, params, table, time, group, start, end, grain):
-            merged[(row.pop("settlement"), row.pop("_period"))].update(row)
+            period = row.pop("_period")
+            period = period.date() if isinstance(period, datetime) else period
+            if start <= period <= end:
+                merged[(row.pop("settlement"), period)].update(row)
     units = {k.id: k.unit for k in std.kpis}
     out: list[KpiValue] = []
     for (settlement, period), cells in sorted(merged.items()):
@@ -204,7 +233,7 @@ def _value(m: Measure, cells: dict[str, Any], unit: str) -> tuple[float | None, 
         if num is None or not den:
             return None
         return POOL_SCALE.get(unit, 1.0) * float(num) / float(den), float(num), float(den), int(den)
-    rows = int(cells.get(f"{key}__rows") or 0)
+    rows = int(cells.get(f"{key}__rows", cells.get(f"{key}__den", cells.get(f"{key}__val"))) or 0)
     if f"{key}__val" in cells:
         val = cells[f"{key}__val"]
         if val is None and m.kind in ("sum", "count"):

@@ -52,6 +52,7 @@ class Measure:
     weight: Expr | None = None
     baseline: bool = False
     parts: tuple[str, str] = ("", "")  # ratio: (numerator measure, denominator measure) ids
+    params: bool = False  # uses the settlement parameters (p_… columns: thresholds, residents)
 
     @property
     def id(self) -> str:
@@ -78,7 +79,7 @@ def _closed_in_time(t: Any) -> Any:
 MEASURES: tuple[Measure, ...] = (
     Measure("1.8", "contact_center_calls", "share", "received_at",
             "calls answered within the category's time (30 / 45 / 60–90 s) among all calls received",
-            condition=lambda t: t.answered & (t.answer_seconds <= t.p_answer_within_seconds)),
+            condition=lambda t: t.answered & (t.answer_seconds <= t.p_answer_within_seconds), params=True),
     Measure("1.9", "service_requests", "share", "opened_at",
             "requests closed by their deadline among requests with a deadline (open and overdue = late)",
             scope=_on_time, condition=_closed_in_time),
@@ -94,12 +95,12 @@ MEASURES: tuple[Measure, ...] = (
     Measure("2.1", "service_requests", "share", "opened_at", "requests resolved at the first contact",
             scope=lambda t: t.resolved_first_contact.notnull(), condition=lambda t: t.resolved_first_contact),
     *(Measure(kpi, "service_requests", "rate_per_1000", "opened_at", f"complaints about {category} per 1 000 residents",
-              scope=lambda t, c=category: t.category == c) for kpi, category in COMPLAINT_KPIS.items()),
+              scope=lambda t, c=category: t.category == c, params=True) for kpi, category in COMPLAINT_KPIS.items()),
     Measure("1.11", "emergency_dispatches", "share", "call_at",
             "fire and ambulance calls reached within the category's time (6 / 7–10 / 10–15 min), false alarms aside",
             scope=lambda t: t.service.isin(["fire", "ambulance"]) & ~t.false_alarm.fill_null(False),
             condition=lambda t: t.arrived_at.notnull()
-            & (_minutes(t.arrived_at, t.call_at) <= t.p_arrival_within_minutes)),
+            & (_minutes(t.arrived_at, t.call_at) <= t.p_arrival_within_minutes), params=True),
     Measure("10.1", "emergency_dispatches", "mean", "call_at", "minutes from a fire call to the crew's departure",
             scope=lambda t: (t.service == "fire") & t.dispatched_at.notnull(),
             value=lambda t: _minutes(t.dispatched_at, t.call_at)),

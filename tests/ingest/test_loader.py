@@ -1,0 +1,203 @@
+"""``cityscore ingest``: exact reports, quarantine, idempotency, atomicity, pseudonymisation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cityscore.ingest.loader import IngestError, guess_table, ingest_file
+from cityscore.ingest.pseudonym import Pseudonymiser, iin_is_valid, load_key, normalise_phone
+from cityscore.settlements import load_registry
+from cityscore.standard import Standard
+from cityscore.store import Warehouse
+
+from ..conftest import Cli
+
+KEY = Pseudonymiser(b"k" * 32)
+CALLS = ("call_id;settlement;received_at;answered;answer_seconds;abandoned;caller_phone\n"
+         "c1;710000000;2026-01-05 10:00:00;да;12,5;нет;+7 (701) 123-45-67\n")
+
+
+def load(wh: Warehouse, std: Standard, path: Path, **kw: object):  # type: ignore[no-untyped-def]
+    return ingest_file(wh, path, std=std, registry=load_registry(), pseudonymiser=KEY, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def wh(tmp_path: Path):  # type: ignore[no-untyped-def]
+    with Warehouse(tmp_path / "wh.duckdb") as warehouse:
+        yield warehouse
+
+
+def bad_file(tmp_path: Path) -> Path:
+    """Every kind of bad row named in the issue, mixed with good ones."""
+    lines = [
+        "call_id;settlement;received_at;answered;answer_seconds;abandoned;caller_phone",
+        "c1;710000000;2026-01-05 10:00:00;да;12,5;нет;+7 (701) 123-45-67",   # 2 good (decimal comma)
+        "c2;Астана;05.01.2026 10:05;1;40;0;87011234567",                     # 3 good (name, Russian date)
+        "c3;Атлантида;2026-01-05 10:06:00;yes;10;no;",                        # 4 unknown settlement
+        "c4;710000000;2026-02-30 10:00:00;yes;10;no;",                        # 5 impossible date
+        "c5;710000000;2026-01-05 10:00:00;yes;-4;no;",                        # 6 negative duration
+        "c1;710000000;2026-01-05 10:07:00;yes;5;no;",                         # 7 duplicate id
+        "c7;Шымкент;2026-01-05 10:08:00;no;;yes;",                           # 8 good (unanswered)
+    ]
+    data = "\n".join(lines).encode("utf-8") + "\nc8;710000000;2026-01-05 10:09:00;yes;3;no;\n".encode("cp1251")
+    data += "c9;Алматы;2026-01-05 10:10:00;yes;7;no;\n".encode("cp1251")  # 10 wrong encoding (Cyrillic in cp1251)
+    data += b"c10;710000000;2026-01-05 10:11:00;yes;3"  # 11 truncated last line
+    path = tmp_path / "calls.csv"
+    path.write_bytes(data)
+    return path
+
+
+def test_bad_rows_are_reported_precisely_and_good_rows_kept(wh: Warehouse, std: Standard, tmp_path: Path) -> None:
+    path = bad_file(tmp_path)
+    report = load(wh, std, path)
+    assert report.table == "contact_center_calls"
+    assert (report.rows, report.accepted, report.rejected, report.duplicate_batch) == (10, 4, 6, False)
+    assert [(e.row, e.column, e.code) for e in report.errors] == [
+        (4, "settlement", "unknown-settlement"),
+        (5, "received_at", "not-a-timestamp"),
+        (6, "answer_seconds", "negative"),
+        (7, "call_id", "duplicate-id"),
+        (10, None, "encoding"),
+        (11, None, "short-row"),
+    ]
+    assert sorted(r[0] for r in wh.rows("SELECT call_id FROM raw_contact_center_calls")) == ["c1", "c2", "c7", "c8"]
+    quarantined = wh.rows("SELECT row_number, code, file_name FROM quarantine ORDER BY row_number")
+    assert [(r[0], r[1]) for r in quarantined] == [(e.row, e.code) for e in report.errors]
+    assert {r[2] for r in quarantined} == {"calls.csv"}
+    json_report = report.to_json()
+    assert set(json_report) >= {"accepted", "rejected", "duplicate_batch", "errors"}
+    assert json_report["errors"][0] == {"row": 4, "column": "settlement", "code": "unknown-settlement",
+                                        "message": report.errors[0].message}
+
+
+def test_the_same_file_twice_changes_nothing(wh: Warehouse, std: Standard, tmp_path: Path) -> None:
+    path = bad_file(tmp_path)
+    first = load(wh, std, path)
+    counts = {t: wh.count(t) for t in ("raw_contact_center_calls", "quarantine", "batches")}
+    second = load(wh, std, path)
+    assert second.duplicate_batch and second.accepted == 0 and second.batch_id == first.batch_id
+    assert {t: wh.count(t) for t in counts} == counts
+    # a corrected file with the same ids: the stored ids are rejected, not duplicated
+    fixed = tmp_path / "fixed.csv"
+    fixed.write_text(CALLS, "utf-8")
+    report = load(wh, std, fixed)
+    assert [(e.row, e.code) for e in report.errors] == [(2, "already-stored")]
+
+
+def test_a_failure_mid_file_stores_nothing(wh: Warehouse, std: Standard, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    import cityscore.ingest.loader as loader
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(loader, "_record_batch", broken)
+    with pytest.raises(OSError, match="disk full"):
+        load(wh, std, bad_file(tmp_path))
+    assert wh.count("raw_contact_center_calls") == 0
+    assert wh.count("quarantine") == 0
+    assert wh.count("batches") == 0
+
+
+def test_timestamps_and_pseudonyms(wh: Warehouse, std: Standard, tmp_path: Path) -> None:
+    path = tmp_path / "calls.csv"
+    path.write_text(CALLS + "c2;710000000;2023-06-01T10:00:00+06:00;yes;5;no;8 701 123 45 67\n"
+                    "c3;710000000;2023-06-01 10:00:00;yes;5;no;\n", "utf-8")
+    load(wh, std, path)
+    rows = dict(wh.rows("SELECT call_id, strftime(received_at, '%Y-%m-%d %H:%M') FROM raw_contact_center_calls"))
+    assert rows == {"c1": "2026-01-05 05:00", "c2": "2023-06-01 04:00", "c3": "2023-06-01 04:00"}
+    phones = [r[0] for r in wh.rows("SELECT caller_phone FROM raw_contact_center_calls WHERE caller_phone "
+                                    "IS NOT NULL")]
+    assert len(phones) == 2 and phones[0] == phones[1] and phones[0].startswith("p_")
+    everything = json.dumps(wh.rows("SELECT * FROM raw_contact_center_calls"), default=str)
+    assert "7011234567" not in everything and "701" not in everything.replace("2026", "")
+
+
+def test_pseudonymisation_helpers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert normalise_phone("+7 (701) 123-45-67") == normalise_phone("87011234567") == "77011234567"
+    assert normalise_phone("12345") is None
+    assert iin_is_valid("900101300123") is False or iin_is_valid("900101300123") is True  # format only below
+    assert iin_is_valid("123") is False
+    valid = next(f"9001013{n:04d}{c}" for n in range(1000) for c in range(10) if iin_is_valid(f"9001013{n:04d}{c}"))
+    assert iin_is_valid(valid)
+    monkeypatch.delenv("CITYSCORE_PSEUDONYM_KEY", raising=False)
+    key = load_key(tmp_path)
+    assert len(key) == 32 and load_key(tmp_path) == key
+    assert oct((tmp_path / "pseudonym.key").stat().st_mode & 0o777) == "0o600"
+    a, b = Pseudonymiser(key), Pseudonymiser(b"another key of 32 bytes........!")
+    assert a.pseudonymise("iin", valid) == a.pseudonymise("iin", valid[:6] + " " + valid[6:])
+    assert a.pseudonymise("iin", valid)[0] != b.pseudonymise("iin", valid)[0]
+    token, problem = a.pseudonymise("iin", "123456789012")
+    assert problem is not None and "123456789012" not in problem and "123456789012" not in token
+
+
+def test_value_tables_and_table_guessing(wh: Warehouse, std: Standard, tmp_path: Path) -> None:
+    observations = tmp_path / "obs.csv"
+    observations.write_text("settlement,kpi,period_start,period_end,value\n"
+                            "710000000,1.9,2026-01-01,2026-12-31,81\n"
+                            "710000000,1.9,2026-01-01,2026-12-31,82\n", "utf-8")
+    report = load(wh, std, observations)
+    assert report.table == "observations" and report.accepted == 1
+    assert [(e.row, e.code) for e in report.errors] == [(3, "duplicate")]
+    again = tmp_path / "obs2.csv"
+    again.write_text("settlement,kpi,period_start,period_end,value\n710000000,1.9,2026-06-01,2026-06-30,70\n")
+    assert [e.code for e in load(wh, std, again).errors] == ["already-stored"]
+    assert guess_table(["request_id", "settlement", "opened_at", "category"]) == "service_requests"
+    assert guess_table(["case_id", "kato", "open_dt", "category"]) == "service_requests"  # other header names
+    with pytest.raises(IngestError, match="No table matches"):
+        guess_table(["foo", "bar"])
+
+
+def test_settlement_override_and_missing_column(wh: Warehouse, std: Standard, tmp_path: Path) -> None:
+    path = tmp_path / "incidents.csv"
+    path.write_text("date,type,count\n2026-01-01,fire,2\n2026-01-02,serious_crime,1\n2026-01-03,meteor,1\n")
+    report = load(wh, std, path, table="incidents", settlement="Алматы")
+    assert report.accepted == 2 and [(e.row, e.code) for e in report.errors] == [(4, "not-allowed")]
+    assert {r[0] for r in wh.rows("SELECT settlement FROM raw_incidents")} == {"750000000"}
+    no_settlement = tmp_path / "no.csv"
+    no_settlement.write_text("date,type,count\n2026-01-01,fire,2\n")
+    report = load(wh, std, no_settlement, table="incidents")
+    assert report.accepted == 0 and [e.code for e in report.errors] == ["missing-column"]
+
+
+def test_xlsx_json_parquet(wh: Warehouse, std: Standard, tmp_path: Path) -> None:
+    import openpyxl
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["settlement", "date", "type", "count"])
+    sheet.append(["710000000", "2026-01-01", "fire", 3])
+    sheet.append(["710000000", "не дата", "fire", 1])
+    book.save(tmp_path / "incidents.xlsx")
+    report = load(wh, std, tmp_path / "incidents.xlsx")
+    assert report.accepted == 1 and [(e.row, e.code) for e in report.errors] == [(3, "not-a-date")]
+    (tmp_path / "incidents.json").write_text(json.dumps(
+        [{"settlement": "750000000", "date": "2026-01-01", "type": "flood", "count": 1}]))
+    assert load(wh, std, tmp_path / "incidents.json").accepted == 1
+    pq.write_table(pa.table({"settlement": ["790000000"], "date": pa.array([__import__("datetime").date(2026, 1, 1)]),
+                             "type": ["fire"], "count": [4]}), tmp_path / "incidents.parquet")
+    assert load(wh, std, tmp_path / "incidents.parquet").accepted == 1
+    assert wh.scalar("SELECT sum(count) FROM raw_incidents") == 8
+
+
+def test_ingest_cli(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CITYSCORE_DB", str(tmp_path / "cli.duckdb"))
+    path = bad_file(tmp_path)
+    code, out = cli("ingest", str(path), "--format", "json")
+    report = json.loads(out)
+    assert (report["accepted"], report["rejected"], report["duplicate_batch"]) == (4, 6, False)
+    assert report["errors"][0]["row"] == 4
+    _, out = cli("ingest", str(path))
+    assert "already loaded" in out
+    _, out = cli("batches", "--format", "json")
+    batches = json.loads(out)
+    assert len(batches) == 1 and batches[0]["accepted"] == 4
+    _, out = cli("batches", "--delete", str(batches[0]["batch"]))
+    assert "removed" in out
+    _, out = cli("batches", "--format", "json")
+    assert json.loads(out) == []
