@@ -4,10 +4,11 @@
 Generates N simulated raw rows — half contact-centre calls, half service requests, over all 213 settlements and one
 year — as Parquet files (not timed), then times the product's measures (``cityscore.measures.compute``: the Ibis
 expressions on DuckDB) computing KPIs 1.8, 1.9, 1.10, 1.14, 1.15, 1.18 and 2.1 per settlement × civil month —
-reading the Parquet files directly (``seconds``, the same input as pandas) and from warehouse tables loaded from them
-beforehand (``warehouse_seconds``, what ``cityscore compute`` does). The same KPIs are computed with pandas (read the files, convert to civil
-time, join the settlement parameters, group) on ``min(N, --pandas-rows)`` rows; both results are compared on
-those rows. Each engine runs in its own process, so each peak RSS is its own. Prints one JSON object:
+reading the Parquet files directly (``seconds``, the same input as pandas) and from warehouse tables loaded from
+them beforehand (``warehouse_seconds``, what ``cityscore compute`` does). The same KPIs are computed with pandas
+(read the files, convert to civil time, join the settlement parameters, group) on ``min(N, --pandas-rows)`` rows;
+both results are compared on those rows. Each engine runs in its own process, so each peak RSS is its own.
+Prints one JSON object:
 
     python bench/kpis.py --rows 100000000 --json
 """

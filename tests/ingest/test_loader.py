@@ -188,7 +188,7 @@ def test_xlsx_json_parquet(wh: Warehouse, std: Standard, tmp_path: Path) -> None
 def test_ingest_cli(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CITYSCORE_DB", str(tmp_path / "cli.duckdb"))
     path = bad_file(tmp_path)
-    code, out = cli("ingest", str(path), "--format", "json")
+    _, out = cli("ingest", str(path), "--format", "json")
     report = json.loads(out)
     assert (report["accepted"], report["rejected"], report["duplicate_batch"]) == (4, 6, False)
     assert report["errors"][0]["row"] == 4

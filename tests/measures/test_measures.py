@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -174,7 +175,7 @@ def test_wait_time_and_schedule_adherence(wh: Warehouse, std: Standard) -> None:
     adherence = values[(ASTANA, "4.2", july)]  # −60…+300 s: delays 30, 200 on time; −90, 400 not
     assert (adherence.numerator, adherence.denominator) == (2, 4)
     actual = sorted(e[5] for e in events)
-    headways = [(b - a).total_seconds() / 60 for a, b in zip(actual, actual[1:], strict=False)]
+    headways = [(b - a).total_seconds() / 60 for a, b in itertools.pairwise(actual)]
     wait = values[(ASTANA, "4.1", july)]
     assert wait.value == pytest.approx(sum(h * h for h in headways) / (2 * sum(headways)))
     assert values[(ASTANA, "8.2", july)].value == wait.value

@@ -46,8 +46,12 @@ def test_raw_tables_match_the_record_schemas(tmp_path: Path) -> None:
 
 def test_transactions_roll_back(tmp_path: Path) -> None:
     with Warehouse(tmp_path / "wh.duckdb") as wh:
-        with pytest.raises(RuntimeError), wh.transaction():
-            wh.con.execute("INSERT INTO raw_incidents VALUES (1, 2, '710000000', DATE '2026-01-01', 'fire', 1, "
-                           "true)")
-            raise RuntimeError("interrupted")
+        def interrupted() -> None:
+            with wh.transaction():
+                wh.con.execute("INSERT INTO raw_incidents VALUES (1, 2, '710000000', DATE '2026-01-01', 'fire', 1, "
+                               "true)")
+                raise RuntimeError("interrupted")
+
+        with pytest.raises(RuntimeError):
+            interrupted()
         assert wh.count("raw_incidents") == 0

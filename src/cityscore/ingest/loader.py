@@ -161,7 +161,7 @@ def _ingest_raw(wh: Warehouse, path: Path, src: Source, schema: Schema, report: 
     con.execute("DROP TABLE IF EXISTS stg")
     con.execute("CREATE TEMP TABLE stg (_row BIGINT, " + ", ".join(f"{q(c)} VARCHAR" for c in columns) + ")")
     problems: list[RowError] = []
-    pii = {c.name: c.pseudonymise for c in schema.columns if c.pseudonymise}
+    pii: dict[str, str] = {c.name: c.pseudonymise for c in schema.columns if c.pseudonymise}
     for batch in src.batches:
         _stage(con, batch, positions, columns, pii, settlement, pseudonymiser, problems, path.name)
         report.rows += len(batch.rows)
@@ -194,7 +194,7 @@ def _ingest_raw(wh: Warehouse, path: Path, src: Source, schema: Schema, report: 
     return report
 
 
-def _stage(con: Any, batch: RowBatch, positions: dict[int, str], columns: list[str], pii: dict[str, str | None],
+def _stage(con: Any, batch: RowBatch, positions: dict[int, str], columns: list[str], pii: dict[str, str],
            settlement: str | None, pseudonymiser: Pseudonymiser, problems: list[RowError], file_name: str) -> None:
     data: dict[str, list[str | None]] = {c: [None] * len(batch.rows) for c in columns}
     rows = [n for n, _ in batch.rows]
@@ -222,7 +222,8 @@ def _map_settlements(con: Any, registry: Registry) -> None:
     """Distinct settlement cells → KATO codes (or the reason they are not one)."""
     values = [r[0] for r in con.execute("SELECT DISTINCT settlement FROM typed WHERE settlement IS NOT NULL")
               .fetchall()]
-    kato, problem = [], []
+    kato: list[str | None] = []
+    problem: list[str | None] = []
     for value in values:
         found = registry.resolve(value)
         kato.append(found.kato if found else None)

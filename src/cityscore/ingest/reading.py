@@ -211,7 +211,7 @@ def _open_xlsx(path: Path, batch_rows: int) -> Source:
 # --- Parquet --------------------------------------------------------------------------------------------------
 def _open_parquet(path: Path, batch_rows: int) -> Source:
     import pyarrow as pa
-    import pyarrow.parquet as pq  # type: ignore[import-untyped]
+    import pyarrow.parquet as pq
 
     try:
         parquet = pq.ParquetFile(path)

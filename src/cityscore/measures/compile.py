@@ -93,7 +93,7 @@ def _aggregates(t: Any, measures: list[Measure], weighted: bool) -> dict[str, An
         key = m.id.replace(".", "_")
         if m.kind in ("share", "uptime"):
             weight = t.interval_seconds if m.kind == "uptime" else (m.weight(t) if m.weight else w)
-            hit = t.up if m.kind == "uptime" else m.condition(t)  # type: ignore[misc]
+            hit = t.up if m.kind == "uptime" or m.condition is None else m.condition(t)
             both = hit if scope is None else scope & hit
             if weight is None:
                 out[f"{key}__num"] = t.count(where=both)
@@ -101,7 +101,7 @@ def _aggregates(t: Any, measures: list[Measure], weighted: bool) -> dict[str, An
             else:
                 out[f"{key}__num"] = _zero(weight.sum(where=both))
                 out[f"{key}__den"] = _zero(weight.sum(where=scope) if scope is not None else weight.sum())
-        elif m.kind == "mean":
+        elif m.kind == "mean" and m.value is not None:
             value = m.value(t)
             valued = value.notnull() if scope is None else scope & value.notnull()
             if w is None:
@@ -110,9 +110,9 @@ def _aggregates(t: Any, measures: list[Measure], weighted: bool) -> dict[str, An
             else:
                 out[f"{key}__num"] = (value * w).sum(where=valued)
                 out[f"{key}__den"] = _zero(w.sum(where=valued))
-        elif m.kind == "median":
+        elif m.kind == "median" and m.value is not None:
             out[f"{key}__val"] = m.value(t).median(where=scope)
-        elif m.kind == "sum":
+        elif m.kind == "sum" and m.value is not None:
             out[f"{key}__val"] = m.value(t).sum(where=scope)
         elif m.kind == "count":
             out[f"{key}__val"] = counted
@@ -163,9 +163,10 @@ def _wait_time(t: Any, m: Measure) -> list[dict[str, Any]]:
     h = t.mutate(_h=headway)
     h = h.filter(h._h.notnull() & (h._h > 0) & (h._h <= MAX_HEADWAY_MINUTES))
     key = m.id.replace(".", "_")
-    return h.group_by([h.settlement, h._period]).aggregate(**{
+    rows: list[dict[str, Any]] = h.group_by([h.settlement, h._period]).aggregate(**{
         f"{key}__num": (h._h * h._h).sum() / 2.0, f"{key}__den": h._h.sum(), f"{key}__rows": h.count(),
     }).to_pyarrow().to_pylist()
+    return rows
 
 
 def _daily_compliance(t: Any, m: Measure) -> list[dict[str, Any]]:
@@ -176,10 +177,11 @@ def _daily_compliance(t: Any, m: Measure) -> list[dict[str, Any]]:
         _mean=t.value.mean())
     joined = daily.join(norms, daily.pollutant == norms.n_pollutant)
     key = m.id.replace(".", "_")
-    return joined.group_by([joined.settlement, joined._period]).aggregate(**{
+    rows: list[dict[str, Any]] = joined.group_by([joined.settlement, joined._period]).aggregate(**{
         f"{key}__num": (joined._mean <= joined.n_norm).sum(), f"{key}__den": joined.count(),
         f"{key}__rows": joined.count(),
     }).to_pyarrow().to_pylist()
+    return rows
 
 
 def compute(backend: Any, std: Standard, registry: Registry, policy: ScoringPolicy, *, year: int,

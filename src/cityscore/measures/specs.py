@@ -72,6 +72,13 @@ def _on_time(t: Any, category: str | None = None) -> Any:
     return in_scope if category is None else in_scope & (t.category == category)
 
 
+def _category_is(category: str) -> Expr:
+    def scope(t: Any) -> Any:
+        return t.category == category
+
+    return scope
+
+
 def _closed_in_time(t: Any) -> Any:
     return t.closed_at.notnull() & (t.closed_at <= t.sla_due_at)
 
@@ -95,7 +102,7 @@ MEASURES: tuple[Measure, ...] = (
     Measure("2.1", "service_requests", "share", "opened_at", "requests resolved at the first contact",
             scope=lambda t: t.resolved_first_contact.notnull(), condition=lambda t: t.resolved_first_contact),
     *(Measure(kpi, "service_requests", "rate_per_1000", "opened_at", f"complaints about {category} per 1 000 residents",
-              scope=lambda t, c=category: t.category == c, params=True) for kpi, category in COMPLAINT_KPIS.items()),
+              scope=_category_is(category), params=True) for kpi, category in COMPLAINT_KPIS.items()),
     Measure("1.11", "emergency_dispatches", "share", "call_at",
             "fire and ambulance calls reached within the category's time (6 / 7–10 / 10–15 min), false alarms aside",
             scope=lambda t: t.service.isin(["fire", "ambulance"]) & ~t.false_alarm.fill_null(False),
