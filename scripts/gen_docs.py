@@ -2,7 +2,8 @@
 """Regenerate the generated documents, or check that they are fresh (``--check``, exit 1 when stale).
 
 - ``docs/standard.md``: the catalog of the standard, rendered by :func:`cityscore.standard.markdown.render_markdown`;
-- ``docs/cli.md``: the ``--help`` of every command.
+- ``docs/cli.md``: the ``--help`` of every command;
+- ``docs/data-reference.md``: the raw record tables and the KPI measures.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 from pathlib import Path
 
 from cityscore.cli.reference import render_cli_reference
+from cityscore.measures.reference import render_data_reference
 from cityscore.standard import load_standard
 from cityscore.standard.markdown import render_markdown
 
@@ -22,6 +24,7 @@ def generated() -> dict[Path, str]:
     return {
         ROOT / "docs" / "standard.md": render_markdown(load_standard()),
         ROOT / "docs" / "cli.md": render_cli_reference(),
+        ROOT / "docs" / "data-reference.md": render_data_reference(load_standard()),
     }
 
 

@@ -29,3 +29,10 @@ def test_standard_reference_covers_everything(std: Standard) -> None:
 def test_cli_reference_is_fresh() -> None:
     current = (REPO / "docs" / "cli.md").read_text("utf-8")
     assert current == render_cli_reference(), f"docs/cli.md {STALE}"
+
+
+def test_data_reference_is_fresh(std: Standard) -> None:
+    from cityscore.measures.reference import render_data_reference
+
+    current = (REPO / "docs" / "data-reference.md").read_text("utf-8")
+    assert current == render_data_reference(std), f"docs/data-reference.md {STALE}"

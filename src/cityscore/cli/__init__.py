@@ -17,6 +17,7 @@ from .data import batches, compute_cmd, ingest, tables
 from .demo import demo
 from .score import monitor_cmd, policy_cmd, score
 from .settlements import settlements
+from .simulate import simulate
 from .standard import app as standard_app
 
 app = typer.Typer(
@@ -30,6 +31,7 @@ app = typer.Typer(
 app.add_typer(standard_app, name="standard")
 app.command("settlements")(settlements)
 app.command("demo")(demo)
+app.command("simulate")(simulate)
 app.command("ingest")(ingest)
 app.command("compute")(compute_cmd)
 app.command("score")(score)

@@ -146,8 +146,13 @@ def batches(
     if fmt is OutputFormat.json:
         print_json(rows)
         return
-    columns = [Column(h.capitalize(), lambda r, h=h: r[h]) for h in
-               ("batch", "table", "file", "source", "rows", "accepted", "rejected", "ingested_at")]
+    columns = [Column("Batch", lambda r: r["batch"], justify="right", no_wrap=True),
+               Column("Table", lambda r: r["table"], no_wrap=True), Column("File", lambda r: r["file"]),
+               Column("Source", lambda r: r["source"], wide=True, no_wrap=True),
+               Column("Rows", lambda r: r["rows"], justify="right", no_wrap=True),
+               Column("Accepted", lambda r: r["accepted"], justify="right", no_wrap=True),
+               Column("Rejected", lambda r: r["rejected"], justify="right", no_wrap=True),
+               Column("Ingested (UTC)", lambda r: r["ingested_at"], wide=True, no_wrap=True)]
     (print_csv if fmt is OutputFormat.csv else print_table)(rows, columns)
 
 

@@ -1,54 +1,92 @@
-"""``cityscore demo``: the main command. Shows the standard and the settlements it rates."""
+"""``cityscore demo``: the main command — simulate a year of data, ingest it, compute the KPIs, score and rate.
+
+Everything runs on the embedded default (one DuckDB file). Running it again reuses what is already there: the
+simulation is deterministic, so its files are the same and their ingestion changes nothing.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
+import time
+from pathlib import Path
+from typing import Annotated
 
-from rich.table import Table
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from ..ingest.loader import ingest_file
+from ..ingest.pseudonym import Pseudonymiser, load_key
+from ..pipeline import compute_kpis, evidence_input, scoring_input, store_scores
+from ..scoring import ScoringPolicy, score_year
 from ..settlements import load_registry
-from ..standard.views import legibility
-from .common import StandardOption, domain_errors, standard
+from ..simulate import load_manifest, plan, simulate
+from ..store import Warehouse
+from .common import StandardOption, domain_errors, err_console, home, standard
 from .output import console
+from .score import _print_rating
+
+DEFAULT_SCALE = 0.02
 
 
 @domain_errors
-def demo(standard_ref: StandardOption = None) -> None:
-    """Show the catalog of the standard and the settlement registry it rates."""
-    std = standard(standard_ref)
-    registry = load_registry()
+def demo(
+    year: Annotated[int, typer.Option("--year", "-y", help="The year to simulate and rate.")] = 2026,
+    scale: Annotated[float, typer.Option(
+        "--scale", help="Share of the real volume of records to simulate (each row then stands for 1/scale "
+                        "records).")] = DEFAULT_SCALE,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the simulation.")] = 0,
+    workdir: Annotated[Path, typer.Option("--dir", help="Where the simulated files go.")] = Path("demo-data"),
+    db: Annotated[Path | None, typer.Option("--db", help="Warehouse file (default $CITYSCORE_DB or "
+                                                         "./cityscore.duckdb).")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="ru, kk or en.")] = "ru",
+    standard_ref: StandardOption = None,
+) -> None:
+    """Simulate → ingest → compute → score → rate, on the embedded warehouse, and show the ratings."""
+    std, registry = standard(standard_ref), load_registry()
+    policy = ScoringPolicy()
     out = console()
-    out.rule(f"[bold]CityScore-KZ · {std.id}")
-    out.print(f"{std.title.ru}\nOrder No. {std.order.number} of {std.order.date}, in force from {std.order.in_force}.")
-
-    sections = Table(title="Scoring sections (Appendix 5)", header_style="bold")
-    sections.add_column("Section")
-    sections.add_column("Weight", justify="right")
-    sections.add_column("KPIs", justify="right")
-    per_section = Counter(k.section for k in std.kpis)
-    for s in std.sections:
-        sections.add_row(s.name.ru, f"{s.weight:g}", str(per_section[s.id]))
-    out.print(sections)
-
-    initiatives = Table(title="Base initiatives and the legibility of their KPI tables", header_style="bold")
-    for header in ("№", "Initiative", "Р", "О", "Рц", "KPIs legible", "provisional", "table"):
-        initiatives.add_column(header)
-    counts = {c.initiative: c for c in legibility(std)}
-    for i in std.initiatives:
-        stages = [f"{st.stage}" if (st := i.categories[c]) else "—" for c in ("republican", "oblast", "district")]
-        c = counts[i.number]
-        initiatives.add_row(str(i.number), i.name.ru, *stages, str(c.legible), str(c.provisional), c.status)
-    out.print(initiatives)
-
-    regions = Table(title="Settlements rated, by region", header_style="bold")
-    for header in ("Region", "republican", "oblast", "district"):
-        regions.add_column(header, justify="left" if header == "Region" else "right")
-    for region in registry.regions:
-        members = [s for s in registry.settlements if s.region_code == region.code]
-        regions.add_row(region.name_ru, *[str(sum(s.category == c for s in members))
-                                          for c in ("republican", "oblast", "district")])
-    regions.add_row("[bold]Total", *[f"[bold]{len(registry.of_category(c))}"
-                                     for c in ("republican", "oblast", "district")])
-    out.print(regions)
-    out.print("Next: [bold]cityscore standard kpis[/], [bold]cityscore standard kpi 1.8[/], "
-              "[bold]cityscore settlements --category oblast[/].")
+    out.rule(f"[bold]CityScore-KZ demo · {std.id} · {year}")
+    started = time.perf_counter()
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    data_dir = workdir / f"{year}-scale{scale:g}-seed{seed}"
+    with Progress(*columns, console=err_console) as progress:
+        expected = sum(sum(per.values()) for per in plan(year, scale=scale, seed=seed).values())
+        task = progress.add_task("Simulating raw records for 213 settlements", total=expected)
+        manifest_file = data_dir / "manifest.json"
+        if manifest_file.exists():
+            manifest = load_manifest(manifest_file)
+            progress.update(task, completed=expected, description="Simulated records found")
+        else:
+            manifest = simulate(year, data_dir, scale=scale, seed=seed,
+                                progress=lambda _label, n: progress.advance(task, n))
+            progress.update(task, completed=expected)
+        pseudonymiser = Pseudonymiser(load_key(home()))
+        with Warehouse(db) as wh:
+            total_rows = sum(manifest.rows.values())
+            task = progress.add_task("Ingesting into the warehouse", total=total_rows)
+            for table, path in sorted(manifest.files.items()):
+                report = ingest_file(wh, path, std=std, registry=registry, pseudonymiser=pseudonymiser,
+                                     table=table, progress=lambda n: progress.advance(task, n))
+                if report.duplicate_batch:
+                    progress.advance(task, manifest.rows.get(table, 0))
+                elif report.rejected:
+                    err_console.print(f"[yellow]{path.name}: {report.rejected} rows rejected[/]")
+            task = progress.add_task("Computing KPIs from raw records", total=1)
+            compute_kpis(wh, std, registry, policy, year=year)  # baselines: the same months a year earlier
+            progress.advance(task)
+            task = progress.add_task("Scoring and rating", total=1)
+            run = score_year(std, policy, registry, observations=scoring_input(wh, (year,)),
+                             evidence=evidence_input(wh), year=year,
+                             settlements=[s.kato for s in registry.settlements])
+            run_id = store_scores(wh, std, registry, run, source=f"demo {data_dir}")
+            progress.advance(task)
+            wh_path = wh.path
+    _print_rating(std, list(run.results), lang, policy)
+    bands: dict[str, int] = {}
+    for r in run.results:
+        bands[r.band] = bands.get(r.band, 0) + 1
+    summary = ", ".join(f"{b.name.in_lang(lang)} {bands.get(b.id, 0)}" for b in std.bands)
+    out.print(f"\n{len(run.results)} settlements rated in {time.perf_counter() - started:.0f} s — {summary}.")
+    out.print(f"Warehouse: {wh_path} (scoring run {run_id}); simulated files: {data_dir}.")
+    out.print("Explain a settlement: [bold]cityscore score --year "
+              f"{year} --settlement Астана[/]  ·  policy: [bold]cityscore policy[/]")

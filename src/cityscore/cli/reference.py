@@ -14,8 +14,8 @@ def _commands() -> Iterator[list[str]]:
     from . import app
 
     yield []
-    for name in ("demo", "ingest", "compute", "score", "monitor", "policy", "batches", "tables", "settlements",
-                 "standard"):
+    for name in ("demo", "simulate", "ingest", "compute", "score", "monitor", "policy", "batches", "tables",
+                 "settlements", "standard"):
         yield [name]
     for sub in ("kpis", "kpi", "initiatives", "functions", "validate", "import", "export", "versions", "docs"):
         yield ["standard", sub]

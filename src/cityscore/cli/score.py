@@ -209,6 +209,14 @@ def _target_cell(outcome: KpiOutcome) -> str:
     return f"{outcome.comparator or ''} {outcome.target:g}".strip()
 
 
+def _actual_cell(outcome: KpiOutcome) -> str:
+    if not outcome.has_data:
+        return "[dim]—[/]"
+    if outcome.actual is None and outcome.annual is not None and outcome.annual.components:
+        return f"{len(outcome.annual.components)} parts"
+    return _fmt(outcome.actual, 2)
+
+
 def _fmt(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
@@ -236,7 +244,7 @@ def _print_explanation(std: Standard, result: SettlementResult, lang: str) -> No
     print_table(rows, [
         Column("KPI", lambda o: o.kpi, no_wrap=True),
         Column("Name", lambda o: std.kpi(o.kpi).name.in_lang(lang), min_width=16),  # type: ignore[union-attr]
-        Column("Actual", lambda o: _fmt(o.actual, 2) if o.has_data else "[dim]—[/]", justify="right", no_wrap=True),
+        Column("Actual", lambda o: _actual_cell(o), justify="right", no_wrap=True),
         Column("Target", lambda o: _target_cell(o), max_width=14),
         Column("Score", lambda o: _fmt(o.score, 2), justify="right", no_wrap=True),
         Column("Weight", lambda o: _fmt(o.weight, 2), justify="right", no_wrap=True),

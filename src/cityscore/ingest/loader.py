@@ -25,7 +25,7 @@ from ..records import SCHEMAS, Schema
 from ..settlements import Registry
 from ..standard import Standard
 from ..store.warehouse import Warehouse, utcnow
-from .pseudonym import Pseudonymiser
+from .pseudonym import Pseudonymiser, sql_pseudonym_map
 from .reading import RowBatch, Source, open_source
 from .sqlcheck import error_queries, lit, q, typed_select
 from .values import RowError
@@ -162,11 +162,17 @@ def _ingest_raw(wh: Warehouse, path: Path, src: Source, schema: Schema, report: 
     con.execute("CREATE TEMP TABLE stg (_row BIGINT, " + ", ".join(f"{q(c)} VARCHAR" for c in columns) + ")")
     problems: list[RowError] = []
     pii: dict[str, str] = {c.name: c.pseudonymise for c in schema.columns if c.pseudonymise}
-    for batch in src.batches:
-        _stage(con, batch, positions, columns, pii, settlement, pseudonymiser, problems, path.name)
-        report.rows += len(batch.rows)
+    if src.format == "parquet" and src.path == path:
+        report.rows = _stage_parquet(con, path, src.header, positions, columns, pii, settlement, pseudonymiser,
+                                     problems)
         if progress:
-            progress(len(batch.rows))
+            progress(report.rows)
+    else:
+        for batch in src.batches:
+            _stage(con, batch, positions, columns, pii, settlement, pseudonymiser, problems, path.name)
+            report.rows += len(batch.rows)
+            if progress:
+                progress(len(batch.rows))
     con.execute("DROP TABLE IF EXISTS typed")
     con.execute(f"CREATE TEMP TABLE typed AS {typed_select(schema)}")
     _map_settlements(con, registry)
@@ -216,6 +222,47 @@ def _stage(con: Any, batch: RowBatch, positions: dict[int, str], columns: list[s
     con.register("batch_rows", table)
     con.execute("INSERT INTO stg SELECT * FROM batch_rows")
     con.unregister("batch_rows")
+
+
+def _stage_parquet(con: Any, path: Path, header: list[str], positions: dict[int, str], columns: list[str],
+                   pii: dict[str, str], settlement: str | None, pseudonymiser: Pseudonymiser,
+                   problems: list[RowError]) -> int:
+    """Stage a Parquet file inside DuckDB, without passing its rows through Python: every column as text, the row
+    number as the position in the file. Personal identifiers are pseudonymised per distinct value."""
+    import duckdb
+
+    names = duckdb.connect().execute(f"SELECT name FROM parquet_schema({lit(str(path))})").fetchall()
+    original = {header[i]: str(n[0]) for i, n in enumerate(names[1:]) if i < len(header)}  # skip the root node
+    by_column = {column: original[header[position]] for position, column in positions.items()}
+    selects = []
+    for column in columns:
+        source = by_column.get(column)
+        text = f"CAST({q(source)} AS VARCHAR)" if source else "CAST(NULL AS VARCHAR)"
+        if column == "settlement" and settlement:
+            text = f"COALESCE(NULLIF(trim({text}), ''), {lit(settlement)})"
+        selects.append(f"{text} AS {q(column)}")
+    con.execute(f"INSERT INTO stg SELECT file_row_number + 1 AS _row, {', '.join(selects)} "
+                f"FROM read_parquet({lit(str(path))}, file_row_number = true)")
+    replaced = []
+    for column, kind in pii.items():
+        if column not in by_column:
+            continue
+        mapping = f"pii_{column}"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {mapping} AS "
+                    + sql_pseudonym_map(kind, f"SELECT {q(column)} AS raw FROM stg", pseudonymiser.key))
+        for row, value in con.execute(f"SELECT s._row, s.{q(column)} FROM stg s JOIN {mapping} m "
+                                      f"ON s.{q(column)} = m.raw WHERE NOT m.valid").fetchall():
+            _, message = pseudonymiser.pseudonymise(kind, value)
+            problems.append(RowError(path.name, int(row), column, f"invalid-{kind}", message or "invalid"))
+        replaced.append((column, mapping))
+    if replaced:  # one rewrite of the staging table with every identifier replaced by its pseudonym
+        swaps = ", ".join(f"COALESCE(m{i}.token, s.{q(c)}) AS {q(c)}" for i, (c, _) in enumerate(replaced))
+        joins = " ".join(f"LEFT JOIN {m} m{i} ON s.{q(c)} = m{i}.raw" for i, (c, m) in enumerate(replaced))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE stg_pseudonymised AS SELECT s.* REPLACE ({swaps}) "
+                    f"FROM stg s {joins}")
+        con.execute("DROP TABLE stg")
+        con.execute("ALTER TABLE stg_pseudonymised RENAME TO stg")
+    return int(con.execute("SELECT count(*) FROM stg").fetchall()[0][0])
 
 
 def _map_settlements(con: Any, registry: Registry) -> None:

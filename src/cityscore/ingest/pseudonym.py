@@ -80,13 +80,13 @@ class Pseudonymiser:
     """Keyed hashing of identifiers, with a cache (the same caller appears many times in a file)."""
 
     def __init__(self, key: bytes) -> None:
-        self._key = key
+        self.key = key
         self._cache: dict[tuple[str, str], str] = {}
 
     def token(self, kind: str, value: str) -> str:
         cached = self._cache.get((kind, value))
         if cached is None:
-            digest = hmac.new(self._key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+            digest = hmac.digest(self.key, f"{kind}:{value}".encode(), "sha256").hex()
             cached = f"{kind[:1]}_{digest[:32]}"
             if len(self._cache) < 1_000_000:
                 self._cache[(kind, value)] = cached
@@ -104,6 +104,39 @@ class Pseudonymiser:
         if not iin_is_valid(normal):
             return self.token(kind, raw), f"'{_mask(raw)}' is not a valid ИИН (12 digits with a correct control digit)"
         return self.token(kind, normal), None
+
+
+def sql_pseudonym_map(kind: str, values_sql: str, key: bytes) -> str:
+    """A DuckDB query mapping each distinct raw value of ``values_sql`` (a query returning one text column ``raw``)
+    to its pseudonym, exactly as :meth:`Pseudonymiser.pseudonymise` does: columns ``raw``, ``valid``, ``token``.
+    Used for files staged without passing through Python; every value is computed once."""
+    padded = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
+    ipad = bytes(b ^ 0x36 for b in padded).hex()
+    opad = bytes(b ^ 0x5C for b in padded).hex()
+    if kind == "phone":
+        normal = ("CASE WHEN length(d) = 10 THEN '7' || d WHEN length(d) = 11 AND substr(d, 1, 1) = '8' "
+                  "THEN '7' || substr(d, 2) ELSE d END")
+        valid = "length(n) = 11 AND substr(n, 1, 1) = '7'"
+        checks = "n"
+    else:
+        normal = "d"
+
+        def weighted(weights: list[int]) -> str:
+            return "((" + " + ".join(f"((x // {10 ** (11 - i)}) % 10) * {w}" for i, w in enumerate(weights)) + ") % 11)"
+
+        checks = (f"n, TRY_CAST(n AS BIGINT) AS x, {weighted(list(range(1, 12)))} AS c1, "
+                  f"{weighted([3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2])} AS c2")
+        valid = ("length(n) = 12 AND CASE WHEN c1 < 10 THEN c1 = x % 10 WHEN c2 < 10 THEN c2 = x % 10 "
+                 "ELSE FALSE END")
+    return f"""
+        WITH v AS (SELECT DISTINCT raw FROM ({values_sql}) WHERE raw IS NOT NULL AND trim(raw) <> ''),
+        d AS (SELECT raw, regexp_replace(raw, '[^0-9]', '', 'g') AS d FROM v),
+        n AS (SELECT raw, {normal} AS n FROM d),
+        c AS (SELECT raw, {checks} FROM n),
+        k AS (SELECT raw, COALESCE({valid}, FALSE) AS valid, n FROM c)
+        SELECT raw, valid, '{kind[:1]}_' || substr(sha256(unhex('{opad}') || unhex(sha256(unhex('{ipad}')
+            || encode('{kind}:' || CASE WHEN valid THEN n ELSE trim(raw) END)))), 1, 32) AS token
+        FROM k"""
 
 
 def _mask(text: str) -> str:

@@ -207,6 +207,14 @@ def compute(backend: Any, std: Standard, registry: Registry, policy: ScoringPoli
             if start <= period <= end:
                 merged[(row.pop("settlement"), period)].update(row)
     units = {k.id: k.unit for k in std.kpis}
+    # a ratio's numerator table may have no rows in a month (no transport accident at all): zero, as long as the
+    # settlement reports that table in the year at all
+    for m in ratio:
+        num_key = f"{m.parts[0].replace('.', '_')}__val"
+        reporting = {s for (s, p), cells in merged.items() if num_key in cells and p.year == year}
+        for (settlement, _period), cells in merged.items():
+            if settlement in reporting and num_key not in cells:
+                cells[num_key] = 0.0
     out: list[KpiValue] = []
     for (settlement, period), cells in sorted(merged.items()):
         if period.year != year:

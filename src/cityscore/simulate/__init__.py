@@ -62,6 +62,20 @@ class Manifest:
                 "rows": dict(self.rows), "profiles": self.profiles}
 
 
+def load_manifest(path: Path) -> Manifest:
+    """The manifest of an earlier :func:`simulate` from its ``manifest.json`` (files relative to its folder)."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text("utf-8"))
+        return Manifest(int(data["year"]), float(data["scale"]), int(data["seed"]),
+                        {k: path.parent / v for k, v in data["files"].items()},
+                        {k: int(v) for k, v in data["rows"].items()},
+                        {k: {n: float(x) for n, x in v.items()} for k, v in data["profiles"].items()})
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise SimulationError(f"{path} is not the manifest of a simulation ({exc}); run cityscore simulate "
+                              "again.") from None
+
+
 def _setup(year: int, scale: float, seed: int, settlements: Iterable[str] | None, std: Standard | None,
            registry: Registry | None) -> tuple[Context, list[Profile]]:
     if not 0 < scale <= 1:
@@ -136,4 +150,4 @@ def simulate(year: int, out: Path, *, scale: float = 1.0, seed: int = 0, progres
     return manifest
 
 
-__all__ = ["Manifest", "SimulationError", "plan", "simulate"]
+__all__ = ["Manifest", "SimulationError", "load_manifest", "plan", "simulate"]

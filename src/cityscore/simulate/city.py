@@ -1,14 +1,17 @@
 """Records of the city itself: incidents and crimes, air quality, public transport.
 
-**Incidents** (daily counts per type, per 100 000 residents a year; × 1.2 in republican cities, × 0.8 in district
-centres): serious crimes 85 and especially serious crimes 12 (Kazakhstan registers ≈ 650 crimes per 100 000 a
-year, of which roughly 13 % serious and 2 % especially serious); fires 70 (14–15 thousand fires a year in the
-country, МЧС), 6 % of them major (deaths, injuries, large damage); road accidents 110 (≈ 20–25 thousand accidents
-with casualties a year), 9 % major (≈ 2 000 deaths a year); public-transport accidents 6 (where initiative 4 runs:
-``target(4.7) / a`` per million boardings); industrial accidents 6, 25 % major; floods 0.5, in March–April only,
-40 % major; other emergencies 400. Only days with a count are written (and one zero row in a month without any,
-so every month exists for the baselines). The previous year has the same rates × ``1 / (1 − trend)`` for crimes
-and major incidents: cities that perform well reduce them (KPIs 1.12, 1.13).
+**Incidents** (daily counts per type, per 100 000 residents a year; × 1.4 in republican cities — Almaty registers
+about 22 % of the country's crimes with 12 % of its people —, × 0.8 in district centres): serious crimes 140 and
+especially serious crimes 9 (the Prosecutor General's statistics: 41.4 thousand serious and 2.1 thousand especially
+serious crimes in January–November 2022, 26.0 and 1.6 thousand in 2023 — finprom.kz, baigenews.kz); fires 75
+(«over 15 thousand fires a year», МВД), 5 % major (≈ 300 deaths and 360 injured in ten months of a year, МЧС);
+road accidents with casualties 180 (36.1 thousand in 2025, baq.kz), 7 % major (2 200–2 500 deaths a year);
+public-transport accidents 6 (where initiative 4 runs: ``target(4.7) / a`` per million boardings); industrial
+accidents 6, 25 % major; floods 0.5, in March–April only, 40 % major; other emergencies registered by the duty
+services 150. Only days with a count are written (and one zero row in a month without any, so every month exists
+for the baselines). The previous year has the same rates × ``1 / (1 − improvement)`` for crimes and for major
+incidents, the improvement being the settlement's trend ± 2.5 %: cities that perform well reduce them (KPIs 1.12,
+1.13).
 
 **Air quality** (daily station means, µg/m³): a republican city's summer / winter (heating season) level is
 PM2.5 14 / 55, PM10 38 / 85, NO₂ 28 / 48, SO₂ 12 / 40, CO 500 / 1 500, × 0.85 in oblast cities and 0.7 in district
@@ -46,20 +49,20 @@ from .volumes import (
     journey_strata,
     route_stops,
     routes,
-    sample_counts,
+    sampled_batches,
     season,
     stations,
     stop_hours,
     transit_headway,
     validation_rows,
 )
-from .writer import US_PER_DAY, US_PER_HOUR, US_PER_SECOND, civil_times, epoch_days, ids, local_us, to_utc
+from .writer import US_PER_DAY, US_PER_HOUR, US_PER_SECOND, civil_times, epoch_days, ids, labels, local_us, to_utc
 
-CATEGORY_FACTOR = {"republican": 1.2, "oblast": 1.0, "district": 0.8}
+CATEGORY_FACTOR = {"republican": 1.4, "oblast": 1.0, "district": 0.8}
 INCIDENT_RATES = {  # per 100 000 residents a year, share major
-    "serious_crime": (85.0, 0.0), "especially_serious_crime": (12.0, 0.0), "fire": (70.0, 0.06),
-    "road_accident": (110.0, 0.09), "transport_accident": (6.0, 0.1), "industrial_accident": (6.0, 0.25),
-    "flood": (0.5, 0.4), "other": (400.0, 0.0),
+    "serious_crime": (140.0, 0.0), "especially_serious_crime": (9.0, 0.0), "fire": (75.0, 0.05),
+    "road_accident": (180.0, 0.07), "transport_accident": (6.0, 0.1), "industrial_accident": (6.0, 0.25),
+    "flood": (0.5, 0.4), "other": (150.0, 0.0),
 }
 FLOOD_MONTHS = (3, 4)
 POLLUTION = {"pm25": (14.0, 55.0), "pm10": (38.0, 85.0), "no2": (28.0, 48.0), "so2": (12.0, 40.0),
@@ -119,8 +122,7 @@ def incidents(ctx: Context, p: Profile, year: int) -> Iterator[Columns]:
             rows["major"].append(np.array([False]))
     columns = {k: np.concatenate(v) for k, v in rows.items()}
     order = np.lexsort((columns["type"], columns["date"]))
-    n = len(order)
-    yield {"settlement": [p.kato] * n, **{k: v[order] for k, v in columns.items()}}
+    yield {"settlement": p.kato, **{k: v[order] for k, v in columns.items()}}
 
 
 def air_quality(ctx: Context, p: Profile, year: int) -> Iterator[Columns]:
@@ -130,17 +132,23 @@ def air_quality(ctx: Context, p: Profile, year: int) -> Iterator[Columns]:
     rng = p.rng("air", year)
     level = AIR_LEVEL[p.category] * float(np.exp(p.rng("air-city").normal(0, 0.2))) * (1.25 - 0.4 * p.performance)
     days = days_in_months(year)
+    station_of, day_of, month_of = [], [], []
     for station in range(count):
-        station_factor = float(np.exp(rng.normal(0, 0.15)))
         for month in range(12):
             kept = np.sort(rng.choice(int(days[month]), air_days(int(days[month]), ctx.scale), replace=False))
-            n = len(kept)
-            when = to_utc(local_us(year, month + 1) + kept.astype(np.int64) * US_PER_DAY)
-            for pollutant, (summer, winter) in POLLUTION.items():
-                mean = (summer + (winter - summer) * WINTER[month]) * level * station_factor
-                values = np.round(mean * np.exp(0.35 * rng.standard_normal(n) - 0.06), 1)
-                yield {"station_id": [f"{p.kato}-AQ{station + 1}"] * n, "settlement": [p.kato] * n,
-                       "pollutant": [pollutant] * n, "measured_at": when, "value": values, "averaging": ["day"] * n}
+            station_of.append(np.full(len(kept), station))
+            day_of.append(local_us(year, month + 1) // US_PER_DAY + kept)
+            month_of.append(np.full(len(kept), month))
+    station_ix, day_ix, month_ix = (np.concatenate(x) for x in (station_of, day_of, month_of))
+    factors = np.exp(rng.normal(0, 0.15, count))[station_ix] * level
+    winter = np.array(WINTER)[month_ix]
+    names = np.array([f"{p.kato}-AQ{k + 1}" for k in range(count)])
+    for pollutant, (summer, high) in POLLUTION.items():
+        n = len(day_ix)
+        mean = (summer + (high - summer) * winter) * factors
+        yield {"station_id": names[station_ix], "settlement": p.kato, "pollutant": pollutant,
+               "measured_at": to_utc(day_ix.astype(np.int64) * US_PER_DAY),
+               "value": np.round(mean * np.exp(0.35 * rng.standard_normal(n) - 0.06), 1), "averaging": "day"}
 
 
 def has_journeys(p: Profile) -> bool:
@@ -158,18 +166,14 @@ def transit_trips(ctx: Context, p: Profile, year: int) -> Iterator[Columns]:
         minutes /= 1.0 - improvement(p, "1.16")
     stratum = journey_strata(p, year)[0]
     sampled = Stratum(stratum.key, stratum.lam * JOURNEY_SAMPLE, stratum.floor)
-    _, rows, weight = sample_counts(rng, sampled, ctx.scale)
-    days = days_in_months(year)
     start = 0
-    for month in range(12):
-        n = int(rows[month])
-        if not n:
-            continue
-        begun = to_utc(civil_times(rng, year, month + 1, n, hourly("transit"), int(days[month])))
+    for batch in sampled_batches(rng, [sampled], ctx.scale):
+        n = batch.n
+        begun = to_utc(civil_times(rng, year, batch.month, hourly("transit")))
         duration = np.exp(np.log(minutes) - 0.101 + 0.45 * rng.standard_normal(n))  # mean = minutes
-        yield {"journey_id": ids(f"{p.kato}-{year}-J", start, n), "settlement": [p.kato] * n, "started_at": begun,
+        yield {"journey_id": ids(f"{p.kato}-{year}-J", start, n), "settlement": p.kato, "started_at": begun,
                "ended_at": begun + (np.maximum(duration, 2.0) * 60 * US_PER_SECOND).astype(np.int64),
-               "weight": np.full(n, float(weight[month]) / JOURNEY_SAMPLE)}
+               "weight": batch.weight / JOURNEY_SAMPLE}
         start += n
 
 
@@ -199,8 +203,8 @@ def transit_stop_events(ctx: Context, p: Profile, year: int) -> Iterator[Columns
         delay = np.where(~late, rng.uniform(-55, 295, n),
                          np.where(early, -65 - rng.exponential(90, n), 305 + rng.exponential(300, n)))
         pair = np.repeat(cells // n_days, per_window)
-        yield {"trip_id": ids(f"{p.kato}-{year}-T", trip, n), "settlement": [p.kato] * n,
-               "route_id": _labels("R", pair // 5 + 1, 3), "stop_id": _labels("S", pair + 1, 4),
+        yield {"trip_id": ids(f"{p.kato}-{year}-T", trip, n), "settlement": p.kato,
+               "route_id": labels("R", pair // 5 + 1, 3), "stop_id": labels("S", pair + 1, 4),
                "scheduled_at": to_utc(scheduled), "actual_at": to_utc(scheduled + (delay * US_PER_SECOND).astype(
                    np.int64))}
         trip += n
@@ -215,8 +219,6 @@ def stop_windows(ctx: Context, p: Profile, n_days: int, headway: float) -> tuple
     return length, min(pairs * n_days, ceil(hours / length)), int(length * 60 // headway)
 
 
-def _labels(prefix: str, numbers: Arr, width: int) -> list[str]:
-    return [f"{prefix}{k:0{width}d}" for k in numbers.tolist()]
 
 
 def transit_validations(ctx: Context, p: Profile, year: int) -> Iterator[Columns]:
@@ -240,6 +242,6 @@ def transit_validations(ctx: Context, p: Profile, year: int) -> Iterator[Columns
             counts = 1 + rng.multinomial(total - rows, np.full(rows, 1.0 / rows))
             when = (local_us(year, month + 1) + rng.integers(0, int(days[month]), rows) * US_PER_DAY
                     + rng.choice(hours, rows, p=profile) * US_PER_HOUR)
-            route = _labels("R", rng.integers(1, n_routes + 1, rows), 3) if ctx.scale >= 1 else [None] * rows
-            yield {"settlement": [p.kato] * rows, "validated_at": to_utc(np.sort(when)), "route_id": route,
-                   "payment_type": [kind] * rows, "validations": counts}
+            route = labels("R", rng.integers(1, n_routes + 1, rows), 3) if ctx.scale >= 1 else None
+            yield {"settlement": p.kato, "validated_at": to_utc(np.sort(when)), "route_id": route,
+                   "payment_type": kind, "validations": counts}

@@ -84,11 +84,11 @@ def expected(ctx: Context, p: Profile, table: str) -> float:
 
 def _expected_year(ctx: Context, p: Profile, table: str, year: int) -> float:
     if table in STRATA:
-        return sum(expected_rows(s, ctx.scale) for s in STRATA[table](p, year))
+        return expected_rows(STRATA[table](p, year), ctx.scale)
     days = days_in_months(year)
     if table == "transit_trips":
         s = journey_strata(p, year)[0]
-        return expected_rows(Stratum(s.key, s.lam * JOURNEY_SAMPLE, s.floor), ctx.scale)
+        return expected_rows([Stratum(s.key, s.lam * JOURNEY_SAMPLE, s.floor)], ctx.scale)
     if table == "incidents":
         total = 0.0
         for month in range(12):

@@ -3,20 +3,22 @@
 **Performance.** Every settlement gets a latent ``performance`` in (0, 1) that drives everything a city can do
 better or worse: answer times, on-time shares, satisfaction, arrival times, waits, cashless payments … It is
 *stratified* within each category: the settlements of a category are put in a random order (from the seed) and the
-k-th of n gets ``(k + u) / n`` with ``u`` uniform in [0, 1). So every category spreads over the whole range — the
-three republican cities land in the lower, middle and upper thirds — whatever the seed, and the value depends only
-on the seed and the KATO code (never on a ``settlements=`` filter). Two further traits are derived from it with
-noise: ``digital`` (digital maturity: digital channels, cashless fares, automation) and ``trend`` (how much the city
-improves on the previous year, the driver of the reduction KPIs 1.12, 1.13, 1.16, 1.20, 1.21).
+k-th of n gets ``0.1 + 0.9 × (k + u) / n`` with ``u`` uniform in [0, 1) (the worst city still does something). So
+every category spreads over the whole range — the three republican cities land in the lower, middle and upper
+thirds — whatever the seed, and the value depends only on the seed and the KATO code (never on a ``settlements=``
+filter). Two further traits are derived from it with noise: ``digital`` (digital maturity, σ = 0.12: the share of
+109 requests made online, and half of the driver of the automation and cashless KPIs 1.7, 3.5, 4.5, 9.3, 9.7, 10.4,
+14.3, 16.3) and ``trend`` (how much the city improves on the previous year, ``0.12 × (performance − 0.35)`` ± 2 %:
+the driver of the change KPIs 1.12, 1.13, 1.16, 1.20, 1.21).
 
 **Achievement.** A KPI's value is set from an *achievement* ``a`` relative to the category's target:
-``a = 0.45 + 0.75 × performance + noise`` (σ = 0.06, per settlement and KPI), so a city at performance 0.73 is on
-target, the best reach 1.2 × the target and the worst about half of it. For a «≥» target the value is
+``a = 0.5 + 0.7 × performance + noise`` (σ = 0.06, per settlement and KPI), so a city at performance 0.71 is on
+target, the best reach 1.2 × the target and the worst half of it. For a «≥» target the value is
 ``target × a``, for a «≤» target ``target / a`` (both within the unit's limits). Under the official scoring
 (``min(actual / target, 1)``, ``target / actual``) a KPI then scores about ``min(a, 1)``.
 
 **Initiatives.** A settlement only has data of an initiative whose stage (Appendix 2) has begun by the year for its
-category, and has implemented it with probability ``0.15 + 0.95 × performance + 0.15 × years since the stage
+category, and has implemented it with probability ``0.45 + 0.55 × performance + 0.15 × years since the stage
 began`` (within 0.05 … 0.98): a fixed uniform per settlement and initiative is compared with it, so an initiative
 implemented in 2026 stays implemented in 2027. KPIs 1.8–1.21 are city-wide outcomes measured in every city
 (decisions.md D-05); their data exist whatever the situational centre's state, except as said per table.
@@ -36,10 +38,13 @@ from ..standard import CATEGORIES, Category, Standard
 
 Arr = npt.NDArray[Any]
 
-ACHIEVEMENT_LOW = 0.45  # achievement at performance 0 (a share of the target)
-ACHIEVEMENT_SPAN = 0.75  # … rising linearly to 1.2 × the target at performance 1
+ACHIEVEMENT_LOW = 0.5  # achievement at performance 0 (a share of the target)
+ACHIEVEMENT_SPAN = 0.7  # … rising linearly to 1.2 × the target at performance 1
 ACHIEVEMENT_NOISE = 0.06
+PERFORMANCE_FLOOR = 0.1  # the worst city still does something: performance spans 0.1 … 1
 FALLBACK_POPULATION = 10_000  # registry rows without a population (two district centres): a typical district centre
+# KPIs of automation and cashless payment, driven half by performance and half by digital maturity
+DIGITAL_KPIS = frozenset({"1.7", "3.5", "4.5", "9.3", "9.7", "10.4", "14.3", "16.3"})
 
 
 def rng_for(seed: int, *keys: int | str) -> np.random.Generator:
@@ -85,7 +90,8 @@ class Profile:
     def achievement(self, key: str) -> float:
         """``a`` of the module docstring for ``key`` (a KPI id or a named quantity): fixed per settlement and key."""
         noise = float(self.rng("achievement", key).normal(0.0, ACHIEVEMENT_NOISE))
-        return max(0.25, ACHIEVEMENT_LOW + ACHIEVEMENT_SPAN * self.performance + noise)
+        driver = (self.performance + self.digital) / 2 if key in DIGITAL_KPIS else self.performance
+        return max(0.25, ACHIEVEMENT_LOW + ACHIEVEMENT_SPAN * driver + noise)
 
     def chance(self, key: str, probability: float) -> bool:
         """A fixed Bernoulli draw for ``key``."""
@@ -104,7 +110,7 @@ class Profile:
 
 
 def implementation_probability(performance: float, years_since_start: int) -> float:
-    return min(0.98, max(0.05, 0.15 + 0.95 * performance + 0.15 * years_since_start))
+    return min(0.98, max(0.05, 0.45 + 0.55 * performance + 0.15 * years_since_start))
 
 
 def due_initiatives(std: Standard, category: Category, year: int) -> dict[int, int]:
@@ -126,7 +132,8 @@ def performances(registry: Registry, seed: int) -> dict[str, float]:
         order = rng.permutation(len(members))
         jitter = rng.random(len(members))
         for position, kato in enumerate(members):
-            out[kato] = float((order[position] + jitter[position]) / len(members))
+            quantile = (order[position] + jitter[position]) / len(members)
+            out[kato] = float(PERFORMANCE_FLOOR + (1.0 - PERFORMANCE_FLOOR) * quantile)
     return out
 
 

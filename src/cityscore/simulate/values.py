@@ -13,7 +13,7 @@ by the achievement ``a`` (:mod:`.profiles`): ``target × a`` for «≥», ``targ
 period, within the unit (percent 0–100, score_10 0–10; counts whole). A qualitative or absent target takes the next
 category's target × 0.7 as its reference. Reductions, growth and stabilisation carry a ``baseline`` (last year's
 level) and the value moves from it by the settlement's yearly improvement: 1.20 green space 6–20 m² per resident;
-1.21 energy of public buildings 60–120 kWh per resident a year.
+1.21 energy of public buildings 60–120 kWh per resident a year; any other such KPI a level of 50–150.
 
 **Additional initiatives.** About 15 % of settlements (probability ``0.08 + 0.14 × performance``) report one
 (two with probability 0.35) additional initiative in a sphere of п. 5; three in four meet all five bonus criteria,
@@ -107,10 +107,10 @@ def observation_rows(ctx: Context, p: Profile) -> Iterator[dict[str, object]]:
         own = kpi.targets.target(p.category)
         a = p.achievement(kpi.id) * (0.7 if own is None or own.kind == "qualitative" else 1.0)
         spans = periods(ctx.year, kpi.periodicity)
-        if kpi.id in LEVELS:
-            yield from _dynamic(ctx, p, kpi, target, spans, rng)
+        if kpi.id in LEVELS or target.kind in ("reduction", "growth", "stabilisation"):
+            yield from _dynamic(p, kpi, spans, rng)
         elif target.kind == "compliance":
-            yield from _components(ctx, p, kpi, spans, rng)
+            yield from _components(p, kpi, spans, rng)
         else:
             yield from _threshold(kpi, target, a, spans, rng, p)
 
@@ -143,8 +143,8 @@ def _threshold(kpi: KPI, target: Target, a: float, spans: list[tuple[date, date]
         yield _row(p, kpi, span, _bounded(kpi, level * (1.0 + rng.normal(0.0, 0.03))))
 
 
-def _components(ctx: Context, p: Profile, kpi: KPI, spans: list[tuple[date, date]],
-                rng: np.random.Generator) -> Iterator[dict[str, object]]:
+def _components(p: Profile, kpi: KPI, spans: list[tuple[date, date]], rng: np.random.Generator) -> (
+        Iterator[dict[str, object]]):
     parameter = kpi.parameters.get(COMPONENT_PARAMETER)
     limits = parameter[p.category] if parameter is not None else None
     if not isinstance(limits, dict):
@@ -156,9 +156,9 @@ def _components(ctx: Context, p: Profile, kpi: KPI, spans: list[tuple[date, date
             yield _row(p, kpi, span, round(max(hours, 0.05), 2), component=component)
 
 
-def _dynamic(ctx: Context, p: Profile, kpi: KPI, target: Target, spans: list[tuple[date, date]],
-             rng: np.random.Generator) -> Iterator[dict[str, object]]:
-    low, high, per_resident = LEVELS[kpi.id]
+def _dynamic(p: Profile, kpi: KPI, spans: list[tuple[date, date]], rng: np.random.Generator) -> (
+        Iterator[dict[str, object]]):
+    low, high, per_resident = LEVELS.get(kpi.id, (50.0, 150.0, False))
     level = float(p.rng("level", kpi.id).uniform(low, high)) * (p.population if per_resident else 1.0)
     change = improvement(p, kpi.id)
     lower_is_better = kpi.direction == "lower_is_better"

@@ -8,24 +8,26 @@ Calibration (volumes are proportional to the population of the registry, ``Settl
   ≈ 1.82 M calls = 0.79 × 2.3 M). No figures are published for other cities; regional 109 centres are younger and
   less known, and in small towns people still walk into the akimat, so oblast cities are given 0.85 requests per
   resident (61 % of Astana) and district centres 0.45 (a third), with a phone share of 82 % and 88 % (fewer
-  digital users): **0.70 and 0.40 calls per resident per year**. See ``data/contact_center_109_kz``.
+  digital users): **0.70 and 0.40 calls per resident per year**. Sources: ``../shared/data/contact_center_109_kz``.
 - **Requests by category.** Astana 2024: healthcare 697 854 (30 %), public transport 304 151 (13 %), education
   262 218 (11 %), electricity 157 478 (7 %), the single payment document 94 523 (4 %). The remaining 35 % are
   spread over housing, heating, water, roads, waste, lighting, gas, green spaces, bus stops and safety by
   judgement (utilities and housing first). Complaints about roads, waste, green spaces, lighting and utilities
   are scaled by ``1.3 − 0.6 × performance`` (well-kept cities get fewer), the other categories absorb the
   difference so the total stays calibrated.
-- **Emergency dispatches** (per 1 000 residents per year): ambulance 290 (the Russian/Kazakh planning norm for
-  emergency medical care is ≈ 0.29–0.33 calls per resident per year), police patrols 80 (judgement), gas emergency
-  service 5, fire 2.2 (≈ 75 fires per 100 000 a year in Kazakhstan — 14–15 thousand fires — times three for false
-  alarms, rescues and other call-outs), rescue 1.5. Ambulance ≫ fire.
+- **Emergency dispatches** (per 1 000 residents per year): ambulance 300 (7.4 M calls in 2025, 1.4 M of them served
+  by polyclinic mobile teams: ≈ 300 per 1 000 by ambulance crews — Ministry of Health, baq.kz 5 Jan 2026), police
+  patrols 80 (judgement), gas emergency service 5, fire 2.2 (≈ 75 fires per 100 000 a year — «over 15 thousand a
+  year», МВД — times three for false alarms, rescues and other call-outs; 100–150 call-outs a day in the country),
+  rescue 1.5. Ambulance ≫ fire.
 - **Payments** (ЕРЦ, per resident per month): one household (≈ 3.3 people) pays 1.5–2.5 utility bills a month
   through the settlement centre depending on how many suppliers it covers: republican 0.55–0.80, oblast
   0.40–0.70, district 0.30–0.60, rising with performance — Almaty and Astana above 1 M payments a month.
-- **Public transport** (only where initiative 4 is implemented): boardings per resident per day 0.45 / 0.30 /
-  0.12 by category (Almaty ≈ 1 M passengers a day for 2.35 M residents), × (0.7 + 0.5 × performance); a journey
-  is 1.25 boardings. Journeys with a recorded alighting time are a 1 % sample even at scale 1 (few Kazakh systems
-  have tap-out; the rest comes from surveys), weighted up. Stop events cover a sample of route-stops
+- **Public transport** (only where initiative 4 is implemented): boardings per resident per day 0.55 / 0.30 / 0.12
+  by category × (0.7 + 0.5 × performance): Astana carried 1.1 M passengers a day in 2025 for 1.65 M residents
+  (0.67; 0.8 M in 2024 — akimat, inform.kz 22 Dec 2025), oblast centres have fewer routes and more walking; a
+  journey is 1.25 boardings. Journeys with a recorded alighting time are a 1 % sample even at scale 1 (few Kazakh
+  systems have tap-out; the rest comes from surveys), weighted up. Stop events cover a sample of route-stops
   (residents / 25 000, 4 … 60) through the service day 06:00–23:00; validations are per route (residents / 15 000,
   3 … 150), hour and payment type.
 - **Uptime probes** of the public dashboard every 5 minutes at scale 1 (``300 / scale`` seconds, at most daily).
@@ -38,15 +40,19 @@ Calibration (volumes are proportional to the population of the registry, ``Settl
 true number of records ``N`` is Poisson around the rate, ``n ~ Binomial(N, scale)`` rows are written, each with
 ``weight = 1 / scale``; where a KPI needs rows every month (the ``floor`` of a stratum: e.g. road, lighting and
 waste requests for 1.14, 1.15, 1.18) at least ``min(N, floor)`` rows are written and every row of the stratum then
-weighs ``N / n``. Both keep counts (Σ weight) and shares unbiased. At scale 1 every record is written, weight 1.
-:func:`plan` gives the expected rows without generating anything.
+weighs ``N / n``. Both keep counts (Σ weight) and shares unbiased. Floors per month: calls 6; road, lighting,
+waste, health and housing requests 2; the other complaint categories and public transport 1; ambulance 3 and fire
+2 dispatches; payments 4; journeys 10. At scale 1 every record is written, weight 1. :func:`plan` gives the
+expected rows without generating anything.
 """
 
 from __future__ import annotations
 
 import calendar
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
+
 import numpy as np
 
 from .profiles import Arr, Profile
@@ -63,16 +69,17 @@ COMPLAINT_CATEGORIES = ("roads", "waste", "green_spaces", "street_lighting", "wa
                         "bus_stops")
 REQUEST_FLOORS = {"roads": 2, "street_lighting": 2, "waste": 2, "green_spaces": 1, "electricity": 1, "water": 1,
                   "gas": 1, "bus_stops": 1, "health": 2, "housing": 2, "public_transport": 1}
-EMERGENCY_PER_1000 = {"ambulance": 290.0, "police": 80.0, "gas": 5.0, "fire": 2.2, "rescue": 1.5}
+EMERGENCY_PER_1000 = {"ambulance": 300.0, "police": 80.0, "gas": 5.0, "fire": 2.2, "rescue": 1.5}
 EMERGENCY_FLOORS = {"ambulance": 3, "fire": 2}
 PAYMENTS_PER_RESIDENT_MONTH = ((0.55, 0.25), (0.40, 0.30), (0.30, 0.30))  # (at performance 0, rise to 1)
-BOARDINGS_PER_RESIDENT_DAY = (0.45, 0.30, 0.12)
+BOARDINGS_PER_RESIDENT_DAY = (0.55, 0.30, 0.12)
 BOARDINGS_PER_JOURNEY = 1.25
 JOURNEY_SAMPLE = 0.01
 SERVICE_HOURS = (6, 23)
 CALL_FLOOR, PAYMENT_FLOOR, JOURNEY_FLOOR = 6, 4, 10
 PROBE_SECONDS = 300.0
 FULL_AIR_SCALE = 0.05
+MAX_BATCH_ROWS = 500_000
 
 # Seasonality: relative volume per month (January first), normalised to a mean of 1 where used.
 SEASON: dict[str, tuple[float, ...]] = {
@@ -109,13 +116,15 @@ def days_in_months(year: int) -> Arr:
 
 def season(name: str) -> Arr:
     factors = np.array(SEASON[name], dtype=np.float64)
-    return factors / factors.mean()
+    normalised: Arr = factors / factors.mean()
+    return normalised
 
 
 def per_year(annual: float, year: int, pattern: str = "flat") -> Arr:
     """An annual volume spread over the 12 months by days and season."""
     weights = days_in_months(year) * season(pattern)
-    return annual * weights / weights.sum()
+    spread: Arr = annual * weights / weights.sum()
+    return spread
 
 
 # --- strata of the weighted tables -------------------------------------------------------------------------------
@@ -181,22 +190,92 @@ def sample_counts(rng: np.random.Generator, stratum: Stratum, scale: float) -> t
     return true, rows, weight
 
 
-def expected_rows(stratum: Stratum, scale: float) -> float:
-    """E[n] of :func:`sample_counts` for one stratum over the year."""
+@dataclass(frozen=True)
+class Batch:
+    """Sampled rows of several strata and months: per row its stratum (index), month (0 … 11) and weight."""
+
+    stratum: Arr
+    month: Arr
+    weight: Arr
+
+    @property
+    def n(self) -> int:
+        return len(self.month)
+
+
+def sampled_batches(rng: np.random.Generator, strata: list[Stratum], scale: float,
+                    max_rows: int = MAX_BATCH_ROWS) -> Iterator[Batch]:
+    """All sampled rows of ``strata`` for a year, in batches of whole months of at most ``max_rows`` rows (a
+    bigger month is one batch), so memory stays bounded at scale 1."""
+    if not strata:
+        return
+    drawn = [sample_counts(rng, s, scale) for s in strata]
+    rows = np.array([d[1] for d in drawn])  # strata × 12
+    weight = np.array([d[2] for d in drawn])
+    per_month = rows.sum(axis=0)
+    month = 0
+    while month < 12:
+        last = month + 1
+        while last < 12 and per_month[month:last + 1].sum() <= max_rows:
+            last += 1
+        cells = rows[:, month:last]
+        index = np.arange(len(strata))[:, None].repeat(last - month, axis=1)
+        months = np.arange(month, last)[None, :].repeat(len(strata), axis=0)
+        flat = cells.ravel()
+        if flat.sum():
+            yield Batch(np.repeat(index.ravel(), flat), np.repeat(months.ravel(), flat),
+                        np.repeat(weight[:, month:last].ravel(), flat))
+        month = last
+
+
+def expected_rows(strata: list[Stratum], scale: float) -> float:
+    """E[rows] of :func:`sample_counts` over the strata and months: with true records ``N ~ Poisson(λ)`` and
+    ``M ~ Binomial(N, s)``, rows are ``M`` (no floor) or ``min(N, max(floor, M))``. Exact up to floating point: for
+    a large λ (``N`` is then above the floor) ``E = E[max(f, M)]`` with ``M ~ Poisson(λ s)``; for a small λ the
+    expectation is summed over ``N``."""
+    if not strata:
+        return 0.0
     s = min(1.0, scale)
-    return float(sum(_expected_month(float(lam), s, stratum.floor) for lam in stratum.lam))
-
-
-def _expected_month(lam: float, s: float, floor: int) -> float:
-    if not floor or lam * s >= 4 * floor + 20:
-        return lam * s
-    top = int(lam + 10 * math.sqrt(lam) + 20)
-    total, pmf = 0.0, math.exp(-lam)
-    for k in range(top + 1):
-        if k:
-            pmf *= lam / k
-        total += pmf * min(k, max(floor, k * s))
+    lam = np.concatenate([st.lam for st in strata])
+    floor = np.concatenate([np.full(len(st.lam), st.floor) for st in strata])
+    total = float((lam * s)[floor == 0].sum())
+    big = (floor > 0) & (lam > SMALL_LAMBDA)
+    if big.any():
+        mu, f = lam[big] * s, floor[big]
+        shortfall = np.zeros(len(mu))
+        for k in range(int(f.max())):
+            pmf = np.exp(-mu + k * np.log(np.maximum(mu, 1e-300)) - math.lgamma(k + 1))
+            shortfall += np.where(k < f, pmf * (f - k), 0.0)
+        total += float((mu + shortfall).sum())
+    small = (floor > 0) & ~big
+    if small.any():
+        grid = np.arange(GRID_TOP + 1, dtype=np.float64)
+        log_factorial = np.concatenate([[0.0], np.cumsum(np.log(grid[1:]))])
+        pmf = np.exp(-lam[small, None] + grid[None, :] * np.log(np.maximum(lam[small, None], 1e-300))
+                     - log_factorial[None, :])
+        for f in np.unique(floor[small]):
+            rows = floor[small] == f
+            total += float((pmf[rows] @ _rows_given_records(int(f), s, grid, log_factorial)).sum())
     return total
+
+
+SMALL_LAMBDA = 40.0
+GRID_TOP = 120
+
+
+def _rows_given_records(floor: int, s: float, grid: Arr, log_factorial: Arr) -> Arr:
+    """E[min(N, max(floor, Binomial(N, s)))] for every N of ``grid``."""
+    out = grid * s
+    for k in range(floor):
+        if s >= 1.0:
+            binomial = (grid == k).astype(np.float64)
+        else:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                log_choose = log_factorial[grid.astype(int)] - log_factorial[k] - log_factorial[
+                    np.maximum(grid - k, 0).astype(int)]
+                binomial = np.where(grid >= k, np.exp(log_choose + k * np.log(s) + (grid - k) * np.log1p(-s)), 0.0)
+        out = out + binomial * (floor - k)
+    return np.minimum(out, grid)
 
 
 # --- equipment of the unweighted tables ---------------------------------------------------------------------------

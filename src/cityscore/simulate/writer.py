@@ -46,8 +46,9 @@ class TableWriter:
         self._writer: Any = None
 
     def write(self, columns: dict[str, Any]) -> int:
-        """Add rows given as ``{column: array}``; a column of the schema left out is all null."""
-        n = len(next(iter(columns.values())))
+        """Add rows given as ``{column: array}`` (a string: the same in every row); a column of the schema left
+        out is all null."""
+        n = next(len(v) for v in columns.values() if not isinstance(v, str))
         if not n:
             return 0
         arrays = [_as_array(columns.get(f.name), f.type, n) for f in self.schema]
@@ -76,6 +77,8 @@ class TableWriter:
 def _as_array(values: Any, kind: Any, n: int) -> Any:
     if values is None:
         return pa.nulls(n, kind)
+    if isinstance(values, str):
+        return pa.repeat(pa.scalar(values, kind), n)
     if isinstance(values, pa.Array | pa.ChunkedArray):
         return values.cast(kind) if values.type != kind else values
     if isinstance(values, np.ndarray):
@@ -115,14 +118,22 @@ def to_utc(civil: Arr) -> Arr:
     return civil - np.where(civil < SWITCH_LOCAL_US, 6 * US_PER_HOUR, 5 * US_PER_HOUR)
 
 
-def civil_times(rng: np.random.Generator, year: int, month: int, n: int, hourly: Arr, days: int) -> Arr:
-    """``n`` random civil instants (µs) within the month: uniform day, hour by ``hourly``, uniform within the hour."""
-    start = local_us(year, month)
-    day = rng.integers(0, days, n)
+def month_starts(year: int) -> Arr:
+    """Civil midnight of the 1st of each month (µs), and of 1 January of the next year: 13 values."""
+    return np.array([local_us(year, m) for m in range(1, 13)] + [local_us(year + 1)], dtype=np.int64)
+
+
+def civil_times(rng: np.random.Generator, year: int, month: Arr, hourly: Arr) -> Arr:
+    """Random civil instants (µs), one in each of the given months (0 … 11): uniform day, hour by ``hourly``,
+    uniform within the hour."""
+    starts = month_starts(year)
+    n = len(month)
+    days = (starts[month + 1] - starts[month]) // US_PER_DAY
+    day = (rng.random(n) * days).astype(np.int64)
     hour = rng.choice(24, n, p=hourly)
-    second = rng.random(n) * 3600.0
-    return (start + day * US_PER_DAY + hour * US_PER_HOUR + (second * US_PER_SECOND).astype(np.int64)).astype(
-        np.int64)
+    second = (rng.random(n) * 3600.0 * US_PER_SECOND).astype(np.int64)
+    instants: Arr = (starts[month] + day * US_PER_DAY + hour * US_PER_HOUR + second).astype(np.int64)
+    return instants
 
 
 def epoch_days(year: int, month: int, day: Arr) -> Arr:
@@ -135,6 +146,12 @@ def ids(prefix: str, start: int, n: int) -> Any:
     """``prefix`` + a zero-padded running number: unique within the table when prefixes are."""
     numbers = pc.cast(pa.array(np.arange(start, start + n, dtype=np.int64)), pa.string())
     return pc.binary_join_element_wise(prefix, pc.utf8_lpad(numbers, 8, "0"), "")
+
+
+def labels(prefix: str, numbers: Arr, width: int) -> Any:
+    """``prefix`` + zero-padded numbers (route and stop ids)."""
+    text = pc.utf8_lpad(pc.cast(pa.array(numbers.astype(np.int64)), pa.string()), width, "0")
+    return pc.binary_join_element_wise(prefix, text, "")
 
 
 def phones(rng: np.random.Generator, n: int, pool: int, base: int) -> Any:
