@@ -3,7 +3,9 @@
 
 - ``docs/standard.md``: the catalog of the standard, rendered by :func:`cityscore.standard.markdown.render_markdown`;
 - ``docs/cli.md``: the ``--help`` of every command;
-- ``docs/data-reference.md``: the raw record tables and the KPI measures.
+- ``docs/data-reference.md``: the raw record tables and the KPI measures;
+- ``src/cityscore/web/decisions.md``: a copy of ``docs/decisions.md`` shipped in the package for the dashboard's
+  methodology page.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ def generated() -> dict[Path, str]:
         ROOT / "docs" / "standard.md": render_markdown(load_standard()),
         ROOT / "docs" / "cli.md": render_cli_reference(),
         ROOT / "docs" / "data-reference.md": render_data_reference(load_standard()),
+        ROOT / "src" / "cityscore" / "web" / "decisions.md": (ROOT / "docs" / "decisions.md").read_text("utf-8"),
     }
 
 

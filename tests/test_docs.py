@@ -36,3 +36,8 @@ def test_data_reference_is_fresh(std: Standard) -> None:
 
     current = (REPO / "docs" / "data-reference.md").read_text("utf-8")
     assert current == render_data_reference(std), f"docs/data-reference.md {STALE}"
+
+
+def test_shipped_decisions_are_the_docs_decisions() -> None:
+    shipped = (REPO / "src" / "cityscore" / "web" / "decisions.md").read_text("utf-8")
+    assert shipped == (REPO / "docs" / "decisions.md").read_text("utf-8"), f"src/cityscore/web/decisions.md {STALE}"

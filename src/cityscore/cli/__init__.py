@@ -16,6 +16,7 @@ from .common import state
 from .data import batches, compute_cmd, ingest, tables
 from .demo import demo
 from .score import monitor_cmd, policy_cmd, score
+from .serve import serve
 from .settlements import settlements
 from .simulate import simulate
 from .standard import app as standard_app
@@ -39,6 +40,7 @@ app.command("monitor")(monitor_cmd)
 app.command("policy")(policy_cmd)
 app.command("batches")(batches)
 app.command("tables")(tables)
+app.command("serve")(serve)
 
 def _version(value: bool) -> None:
     if value:

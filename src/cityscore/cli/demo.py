@@ -1,4 +1,5 @@
-"""``cityscore demo``: the main command — simulate a year of data, ingest it, compute the KPIs, score and rate.
+"""``cityscore demo``: the main command — simulate a year of data, ingest it, compute the KPIs, score and rate,
+then serve the dashboard on the result and print its URL.
 
 Everything runs on the embedded default (one DuckDB file). Running it again reuses what is already there: the
 simulation is deterministic, so its files are the same and their ingestion changes nothing.
@@ -13,6 +14,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from ..api import server
 from ..ingest.loader import ingest_file
 from ..ingest.pseudonym import Pseudonymiser, load_key
 from ..pipeline import compute_kpis, evidence_input, scoring_input, store_scores
@@ -23,6 +25,7 @@ from ..store import Warehouse
 from .common import StandardOption, domain_errors, err_console, home, standard
 from .output import console
 from .score import _print_rating
+from .serve import DEFAULT_HOST, DEFAULT_PORT, HostOption, PortOption, announce
 
 DEFAULT_SCALE = 0.02
 
@@ -38,9 +41,15 @@ def demo(
     db: Annotated[Path | None, typer.Option("--db", help="Warehouse file (default $CITYSCORE_DB or "
                                                          "./cityscore.duckdb).")] = None,
     lang: Annotated[str, typer.Option("--lang", help="ru, kk or en.")] = "ru",
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="End by serving the dashboard (Ctrl+C "
+                                                                    "stops it).")] = True,
+    host: HostOption = DEFAULT_HOST,
+    port: Annotated[int | None, typer.Option("--port", "-p", min=1, max=65535, help=(
+        f"Port of the dashboard (default: {DEFAULT_PORT}, or the next free one)."), show_default=False)] = None,
     standard_ref: StandardOption = None,
 ) -> None:
-    """Simulate → ingest → compute → score → rate, on the embedded warehouse, and show the ratings."""
+    """Simulate → ingest → compute → score → rate on the embedded warehouse, show the ratings, and serve the
+    dashboard on them."""
     std, registry = standard(standard_ref), load_registry()
     policy = ScoringPolicy()
     out = console()
@@ -71,8 +80,10 @@ def demo(
                     progress.advance(task, manifest.rows.get(table, 0))
                 elif report.rejected:
                     err_console.print(f"[yellow]{path.name}: {report.rejected} rows rejected[/]")
-            task = progress.add_task("Computing KPIs from raw records", total=1)
+            task = progress.add_task("Computing KPIs from raw records (months, days)", total=2)
             compute_kpis(wh, std, registry, policy, year=year)  # baselines: the same months a year earlier
+            progress.advance(task)
+            compute_kpis(wh, std, registry, policy, year=year, grain="day")  # the dashboard's monitor
             progress.advance(task)
             task = progress.add_task("Scoring and rating", total=1)
             run = score_year(std, policy, registry, observations=scoring_input(wh, (year,)),
@@ -90,3 +101,10 @@ def demo(
     out.print(f"Warehouse: {wh_path} (scoring run {run_id}); simulated files: {data_dir}.")
     out.print("Explain a settlement: [bold]cityscore score --year "
               f"{year} --settlement Астана[/]  ·  policy: [bold]cityscore policy[/]")
+    if not serve:
+        out.print(f"Serve the dashboard: [bold]cityscore serve --db {wh_path}[/]")
+        return
+    chosen = server.choose_port(host, port) if port is not None else server.choose_port(host, DEFAULT_PORT,
+                                                                                         search=20)
+    announce(host, chosen)
+    server.run(wh_path, host=host, port=chosen, standard_ref=standard_ref)

@@ -15,7 +15,7 @@ def _commands() -> Iterator[list[str]]:
 
     yield []
     for name in ("demo", "simulate", "ingest", "compute", "score", "monitor", "policy", "batches", "tables",
-                 "settlements", "standard"):
+                 "serve", "settlements", "standard"):
         yield [name]
     for sub in ("kpis", "kpi", "initiatives", "functions", "validate", "import", "export", "versions", "docs"):
         yield ["standard", sub]

@@ -3,11 +3,16 @@
 Where: the ``path`` given, else ``$CITYSCORE_DB``, else ``./cityscore.duckdb``. Every session runs in UTC; civil
 dates are computed explicitly (``cityscore.measures.civil``). Writes that must not be half-done run inside
 :meth:`Warehouse.transaction`.
+
+DuckDB lets one process write a file, or several processes read it. A command that finds the file locked by another
+process (``cityscore serve`` reading it, another command writing it) waits up to ``CITYSCORE_LOCK_WAIT`` seconds
+(default 30) for the lock before giving up with :class:`WarehouseBusyError`.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -20,10 +25,43 @@ from ..errors import CityScoreError
 from .migrations import LATEST, MIGRATIONS
 
 DEFAULT_FILE = "cityscore.duckdb"
+DEFAULT_LOCK_WAIT = 30.0
 
 
 class WarehouseError(RuntimeError, CityScoreError):
     """The warehouse cannot be opened or is newer than this program."""
+
+
+class WarehouseBusyError(WarehouseError):
+    """Another process holds the warehouse's lock (a write in progress); retrying later will work."""
+
+
+def lock_wait() -> float:
+    try:
+        return max(0.0, float(os.environ.get("CITYSCORE_LOCK_WAIT", DEFAULT_LOCK_WAIT)))
+    except ValueError:
+        return DEFAULT_LOCK_WAIT
+
+
+def connect(path: Path, *, read_only: bool, wait: float | None = None) -> duckdb.DuckDBPyConnection:
+    """Open ``path``, waiting up to ``wait`` seconds (default :func:`lock_wait`) while another process holds its
+    lock."""
+    deadline = time.monotonic() + (lock_wait() if wait is None else wait)
+    delay = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise WarehouseError(f"Cannot open the warehouse {path}: {exc}") from None
+            if time.monotonic() >= deadline:
+                raise WarehouseBusyError(
+                    f"The warehouse {path} is locked by another process ({str(exc).split(': ', 1)[-1]}); "
+                    "wait for it to finish, or stop it, and try again.") from None
+        except duckdb.Error as exc:
+            raise WarehouseError(f"Cannot open the warehouse {path}: {exc}") from None
+        time.sleep(delay)
+        delay = min(delay * 2, 1.0)
 
 
 def default_path() -> Path:
@@ -44,10 +82,7 @@ class Warehouse:
             raise WarehouseError(f"No warehouse at {self.path}: ingest data first (cityscore ingest / cityscore demo).")
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.Error as exc:
-            raise WarehouseError(f"Cannot open the warehouse {self.path}: {exc}") from None
+        self.con = connect(self.path, read_only=read_only)
         self.con.execute("SET TimeZone = 'UTC'")
         if not read_only:
             self.migrate()

@@ -1,0 +1,120 @@
+"""The FastAPI application: the read-only REST API (``/api/v1``), its OpenAPI documentation (``/docs``, served from
+vendored assets — nothing is fetched from the internet) and the dashboard (``/``).
+
+Every API error has one shape: ``{"ok": false, "error": "...", "errors": [...], "status": N}``; the dashboard's
+pages answer errors with an HTML page in the reader's language. Successful GETs carry an ETag (the warehouse's
+content fingerprint and the request) and ``Cache-Control``; a matching ``If-None-Match`` gets 304
+(:mod:`.caching`). Every table is also available as CSV or XLSX with ``?format=csv|xlsx``.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .. import __version__
+from ..errors import CityScoreError, NotFoundError
+from ..publishing import Repository
+from ..settlements import load_registry
+from ..standard import Standard, load_standard
+from ..store import WarehouseBusyError
+from .caching import CachingMiddleware
+from .routes import router
+
+CACHE_SECONDS = 60
+RETRY_AFTER_SECONDS = 5
+API_PREFIXES = ("/api/", "/openapi.json", "/docs", "/static/", "/healthz")
+log = logging.getLogger("cityscore.api")
+
+
+def error_body(status: int, message: str, errors: list[Any] | None = None) -> dict[str, Any]:
+    return {"ok": False, "error": message, "errors": errors or [], "status": status}
+
+
+def static_dir() -> Path:
+    return Path(str(resources.files("cityscore.web").joinpath("static")))
+
+
+def wants_page(request: Request) -> bool:
+    """Whether an error of this request is answered with an HTML page (the dashboard) or with JSON (the API)."""
+    return not request.url.path.startswith(API_PREFIXES)
+
+
+def create_app(db: Path, *, std: Standard | None = None, dashboard: bool = True, response_cache: bool = True) -> (
+        FastAPI):
+    """The application over the warehouse ``db``; ``response_cache=False`` keeps ETags but recomputes every
+    response (for measuring the cost of a request)."""
+    std = std or load_standard()
+    repo = Repository(db, std, load_registry())
+    app = FastAPI(title="CityScore-KZ", version=__version__, docs_url=None, redoc_url=None,
+                  openapi_url="/openapi.json",
+                  description="Read-only API of CityScore-KZ: the standard 469/НК as data, the settlements it rates, "
+                              "CityScore-Kazakhstan scores and ratings, KPI distributions and the day/week/month/"
+                              "quarter monitor. Every table is also available as CSV or XLSX (`?format=csv|xlsx`).")
+    app.state.repo = repo
+    app.state.std = std
+    app.include_router(router, prefix="/api/v1")
+    app.mount("/static", StaticFiles(directory=static_dir()), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="CityScore-KZ API",
+                                   swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+                                   swagger_favicon_url="/static/favicon.svg")
+
+    if dashboard:
+        from ..web.pages import router as pages
+
+        app.include_router(pages)
+
+    def error(request: Request, status: int, message: str, errors: list[Any] | None = None,
+              headers: dict[str, str] | None = None) -> Response:
+        if dashboard and wants_page(request):
+            from ..web.pages import render_error
+
+            page = render_error(request, status, message)
+            page.headers.update(headers or {})
+            return page
+        return JSONResponse(error_body(status, message, errors), status_code=status, headers=headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return error(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = [{"location": list(e.get("loc", ())), "message": e.get("msg"), "type": e.get("type")}
+                  for e in exc.errors()]
+        return error(request, 422, "The request is not valid: " + "; ".join(
+            f"{'.'.join(map(str, e['location']))}: {e['message']}" for e in errors), errors)
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(request: Request, exc: NotFoundError) -> Response:
+        return error(request, 404, str(exc))
+
+    @app.exception_handler(WarehouseBusyError)
+    async def busy(request: Request, exc: WarehouseBusyError) -> Response:
+        return error(request, 503, str(exc), headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+    @app.exception_handler(CityScoreError)
+    async def domain_error(request: Request, exc: CityScoreError) -> Response:
+        return error(request, 400, str(exc))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("%s %s failed", request.method, request.url.path)
+        return error(request, 500, "Internal error; the server log has the details.")
+
+    app.add_middleware(CachingMiddleware, fingerprint=repo.fingerprint, max_age=CACHE_SECONDS,
+                       enabled=response_cache)
+    return app
