@@ -1,6 +1,6 @@
 # The two commands of the README:
 #   make demo   set up (first run) and run the main job
-#   make test   set up (first run, system packages included) and run the whole test suite
+#   make test   set up (first run, system packages included: scripts/system-deps.sh) and run the whole test suite
 # Everything else is a building block of those two.
 
 PYTHON ?= python3
@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint typecheck unit docs clean
+.PHONY: demo test lint typecheck unit docs clean system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,10 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-unit: $(VENV)/.installed-dev
+system-deps:
+	bash scripts/system-deps.sh
+
+unit: $(VENV)/.installed-dev system-deps
 	$(BIN)/pytest
 
 test: lint typecheck unit

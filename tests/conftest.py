@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,29 @@ def shared() -> Path:
     if not (SHARED / "seeds").is_dir() or not (SHARED / "data").is_dir():
         pytest.skip(f"{SHARED} is absent: tests against the published text and public data need ../shared")
     return SHARED
+
+
+@dataclass(frozen=True)
+class Demo:
+    """What `cityscore demo` made: its folder, warehouse, the arguments it ran with and what it printed."""
+
+    root: Path
+    db: Path
+    args: tuple[str, ...]
+    output: str
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    """`cityscore demo` at a small scale, once per test session: simulated raw records of the 213 settlements,
+    ingested, KPIs per month and per day, one scoring run. Tests only read it (the demo test reruns it)."""
+    root = tmp_path_factory.mktemp("demo")
+    db = root / "cityscore.duckdb"
+    args = ("demo", "--scale", "0.001", "--seed", "3", "--no-serve", "--dir", str(root / "demo-data"), "--db", str(db))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CITYSCORE_HOME", str(root / "home"))
+        patch.delenv("CITYSCORE_STANDARD", raising=False)
+        patch.setenv("COLUMNS", "200")
+        result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, f"cityscore demo failed:\n{result.output}"
+    return Demo(root, db, args, result.output)

@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -115,6 +116,8 @@ def create_app(db: Path, *, std: Standard | None = None, dashboard: bool = True,
         log.exception("%s %s failed", request.method, request.url.path)
         return error(request, 500, "Internal error; the server log has the details.")
 
+    # Outermost first in the request's path: the cache (it keeps what GZip made), then GZip.
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     app.add_middleware(CachingMiddleware, fingerprint=repo.fingerprint, max_age=CACHE_SECONDS,
                        enabled=response_cache)
     return app

@@ -1,7 +1,8 @@
 """HTTP caching of the read-only API and pages: ETags, ``Cache-Control``, 304s, and an in-process response cache.
 
-Every response of a GET depends only on the warehouse's content, the URL and the language cookie, so its ETag is a
-hash of those three; a request whose ``If-None-Match`` carries it gets 304 without any work. Successful responses
+Every response of a GET depends only on the warehouse's content, the URL, the language cookie and whether the
+client takes gzip, so its ETag is a hash of those; a request whose ``If-None-Match`` carries it gets 304 without
+any work. Successful responses
 (up to ``max_entry_bytes``, without ``Set-Cookie``) are kept in a least-recently-used cache keyed the same way, so a
 repeated request costs a dictionary lookup; a change of the warehouse changes every key. A plain ASGI middleware
 (not ``BaseHTTPMiddleware``): it adds no task or stream per request.
@@ -89,7 +90,8 @@ class CachingMiddleware:
             return
         request_headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
         query = scope.get("query_string", b"").decode("latin-1")
-        key = f"{self.fingerprint()}|{path}?{query}|{_cookie(request_headers, 'lang')}"
+        gzip = b"gzip" in (_header(request_headers, b"accept-encoding") or b"")
+        key = f"{self.fingerprint()}|{path}?{query}|{_cookie(request_headers, 'lang')}|{'gz' if gzip else ''}"
         tag = b'"' + hashlib.sha256(key.encode()).hexdigest()[:32].encode() + b'"'
         common = [(b"etag", tag), (b"cache-control", self.cache_control)]
         if _header(request_headers, b"if-none-match") == tag:

@@ -9,13 +9,41 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
 from ..errors import NotFoundError
 from ..publishing import Repository, to_csv, to_xlsx
 from ..standard import Standard
 from ..standard.views import initiative_row, kpi_detail, kpi_row
 
-router = APIRouter()
+
+class ErrorItem(BaseModel):
+    location: list[str | int]
+    message: str | None = None
+    type: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """The one shape of every error of the API."""
+
+    ok: bool = False
+    error: str
+    errors: list[ErrorItem | dict[str, Any]] = []
+    status: int
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TABLE_CONTENT: dict[str, dict[str, Any]] = {"application/json": {}, "text/csv": {}, XLSX: {}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "The request cannot be answered (the message says why)"},
+    404: {"model": ErrorBody, "description": "No such settlement, KPI or year with scores"},
+    422: {"model": ErrorBody, "description": "A parameter is not valid"},
+    503: {"model": ErrorBody, "description": "The warehouse is being written; retry after `Retry-After` seconds"},
+}
+TABLE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "JSON, or the table as CSV / XLSX with `?format=`", "content": TABLE_CONTENT}, **ERRORS}
+
+router = APIRouter(responses=ERRORS)
 
 KATO = Annotated[str, Path(pattern=r"^\d{9}$", description="KATO code of the settlement", examples=["710000000"])]
 KPI_ID = Annotated[str, Path(pattern=r"^\d{1,2}\.\d{1,2}$", description="KPI id of the catalog", examples=["1.8"])]
@@ -58,27 +86,30 @@ def table(data: Any, rows: list[dict[str, Any]], fmt: TableFormat, name: str) ->
         return Response(to_csv(rows), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{safe}.csv"'})
     if fmt is TableFormat.xlsx:
-        return Response(to_xlsx(rows, sheet=safe), headers={"Content-Disposition": f'attachment; filename="{safe}.xlsx"'},
-                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return Response(to_xlsx(rows, sheet=safe), media_type=XLSX,
+                        headers={"Content-Disposition": f'attachment; filename="{safe}.xlsx"'})
     return JSONResponse(data)
 
 
-@router.get("/standard/initiatives", summary="The base initiatives (Appendix 2)", tags=["standard"])
+@router.get("/standard/initiatives", summary="The base initiatives (Appendix 2)",
+            tags=["standard"], responses=TABLE_RESPONSES)
 def initiatives(std: StdDep, fmt: FormatQuery = TableFormat.json) -> Any:
     rows = [initiative_row(std, i.number) for i in std.initiatives]
     return table(rows, rows, fmt, "initiatives")
 
 
-@router.get("/standard/kpis", summary="The KPIs of Appendix 4 with their targets per category", tags=["standard"])
+@router.get("/standard/kpis", summary="The KPIs of Appendix 4 with their targets per category",
+            tags=["standard"], responses=TABLE_RESPONSES)
 def kpis(std: StdDep, fmt: FormatQuery = TableFormat.json,
          initiative: Annotated[int | None, Query(ge=1, le=99)] = None,
          category: Annotated[CategoryName | None, Query()] = None) -> Any:
     rows = [kpi_row(std, k) for k in std.kpis if (initiative is None or k.initiative == initiative)
-            and (category is None or std.kpi_applies(k, category.value))]  # type: ignore[arg-type]
+            and (category is None or std.kpi_applies(k, category.value))]
     return table(rows, rows, fmt, "kpis")
 
 
-@router.get("/standard/kpis/{kpi_id}", summary="Everything the standard says about one KPI", tags=["standard"])
+@router.get("/standard/kpis/{kpi_id}", summary="Everything the standard says about one KPI",
+            tags=["standard"], responses=TABLE_RESPONSES)
 def kpi(std: StdDep, kpi_id: KPI_ID, fmt: FormatQuery = TableFormat.json) -> Any:
     found = std.kpi(kpi_id)
     if found is None:
@@ -87,7 +118,8 @@ def kpi(std: StdDep, kpi_id: KPI_ID, fmt: FormatQuery = TableFormat.json) -> Any
     return table(detail, [detail], fmt, f"kpi-{kpi_id}")
 
 
-@router.get("/settlements", summary="The settlements rated by the standard", tags=["settlements"])
+@router.get("/settlements", summary="The settlements rated by the standard",
+            tags=["settlements"], responses=TABLE_RESPONSES)
 def settlements(r: RepoDep, fmt: FormatQuery = TableFormat.json,
                 category: Annotated[CategoryName | None, Query()] = None,
                 region: Annotated[str | None, Query(pattern=r"^\d{2}$", description="2-digit KATO region")] = None,
@@ -97,13 +129,14 @@ def settlements(r: RepoDep, fmt: FormatQuery = TableFormat.json,
     return table(rows, rows, fmt, "settlements")
 
 
-@router.get("/settlements/{kato}", summary="One settlement", tags=["settlements"])
+@router.get("/settlements/{kato}", summary="One settlement", tags=["settlements"], responses=TABLE_RESPONSES)
 def settlement(r: RepoDep, kato: KATO, fmt: FormatQuery = TableFormat.json) -> Any:
     row = r.settlement(kato).to_json()
     return table(row, [row], fmt, f"settlement-{kato}")
 
 
-@router.get("/scores", summary="CityScore of every settlement (the published run of a year)", tags=["scores"])
+@router.get("/scores", summary="CityScore of every settlement (the published run of a year)",
+            tags=["scores"], responses=TABLE_RESPONSES)
 def scores(r: RepoDep, fmt: FormatQuery = TableFormat.json, year: YearQuery = None,
            category: Annotated[CategoryName | None, Query()] = None) -> Any:
     run = r.run(year)
@@ -115,7 +148,7 @@ def scores(r: RepoDep, fmt: FormatQuery = TableFormat.json, year: YearQuery = No
 
 
 @router.get("/settlements/{kato}/score", summary="One settlement's CityScore with every KPI and its explanation",
-            tags=["scores"])
+            tags=["scores"], responses=TABLE_RESPONSES)
 def settlement_score(r: RepoDep, kato: KATO, fmt: FormatQuery = TableFormat.json, year: YearQuery = None) -> Any:
     run = r.run(year)
     result = r.result(kato, run.year)
@@ -126,18 +159,22 @@ def settlement_score(r: RepoDep, kato: KATO, fmt: FormatQuery = TableFormat.json
 
 
 @router.get("/settlements/{kato}/monitor", summary="Day / week / month / quarter scores (1.0 = on target)",
-            tags=["monitor"])
+            tags=["monitor"], responses=TABLE_RESPONSES)
 def settlement_monitor(r: RepoDep, kato: KATO, fmt: FormatQuery = TableFormat.json,
                        as_of: Annotated[date | None, Query(description="Last day of the windows (default: the "
-                                                                      "latest day with data)")] = None) -> Any:
-    data = r.monitor(kato, as_of)
+                                                                      "latest day with data)")] = None,
+                       overall_cap: Annotated[float | None, Query(
+                           ge=1.0, le=1000.0, description="In the overall of a window each KPI counts at most this "
+                                                         "much (default 2; a large number for Boston's plain mean)")
+                       ] = 2.0) -> Any:
+    data = r.monitor(kato, as_of, overall_cap)
     rows = [{"metric": m, **scores} for m, scores in data["metrics"].items()]
     rows.append({"metric": "overall", **data["overall"]})
     return table(data, rows, fmt, f"monitor-{kato}")
 
 
 @router.get("/ratings/{category}", summary="The rating of one category: ranks, bands, movement, coverage",
-            tags=["scores"])
+            tags=["scores"], responses=TABLE_RESPONSES)
 def rating(r: RepoDep, category: CategoryName, fmt: FormatQuery = TableFormat.json, year: YearQuery = None) -> Any:
     run = r.run(year)
     rows = [_summary(x) for x in r.results(run.year, category.value)]
@@ -147,13 +184,17 @@ def rating(r: RepoDep, category: CategoryName, fmt: FormatQuery = TableFormat.js
 
 
 @router.get("/kpis/{kpi_id}/distribution", summary="One KPI across settlements: values, targets, scores",
-            tags=["scores"])
+            tags=["scores"], responses=TABLE_RESPONSES)
 def distribution(r: RepoDep, kpi_id: KPI_ID, fmt: FormatQuery = TableFormat.json, year: YearQuery = None) -> Any:
     data = r.distribution(kpi_id, year)
     return table(data, data["values"], fmt, f"distribution-{kpi_id}-{data['year']}")
 
 
-@router.get("/years", summary="Years with published scores", tags=["scores"])
+class Years(BaseModel):
+    years: list[int]
+
+
+@router.get("/years", summary="Years with published scores", tags=["scores"], response_model=Years)
 def years(r: RepoDep) -> Any:
     return JSONResponse({"years": r.years()})
 

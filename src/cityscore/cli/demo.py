@@ -25,7 +25,7 @@ from ..store import Warehouse
 from .common import StandardOption, domain_errors, err_console, home, standard
 from .output import console
 from .score import _print_rating
-from .serve import DEFAULT_HOST, DEFAULT_PORT, HostOption, PortOption, announce
+from .serve import DEFAULT_HOST, DEFAULT_PORT, HostOption, announce
 
 DEFAULT_SCALE = 0.02
 

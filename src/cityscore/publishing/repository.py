@@ -34,6 +34,16 @@ from ..store import WarehouseError, connect
 
 READ_WAIT_SECONDS = 2.0
 CACHE_ENTRIES = 4000
+DAYS_PER_MONTH = 365.25 / 12
+MONITOR_OVERALL_CAP = 2.0  # decisions.md D-39
+
+
+def _monthly_kpis() -> frozenset[str]:
+    """KPIs whose value accumulates over a month (counts, sums, complaints per 1 000 residents per month): their
+    daily values are put back on the monthly scale of the target in the monitor (decisions.md D-39)."""
+    from ..measures.specs import MEASURES
+
+    return frozenset(m.kpi for m in MEASURES if m.kind in ("count", "sum", "rate_per_1000"))
 
 
 @dataclass(frozen=True)
@@ -211,8 +221,10 @@ class Repository:
     # --- monitor and trend ------------------------------------------------------------------------------------
     def daily_records(self, kato: str) -> list[MonitorRecord]:
         """The settlement's daily KPI values (``cityscore compute --grain day``) as monitor records, targets from
-        its category (≥ targets: ratio_to_target; ≤ targets: target_over_value)."""
+        its category (≥ targets: ratio_to_target; ≤ targets: target_over_value). Values that accumulate over a
+        month are scaled to a month (× 365.25 / 12), the period of their targets."""
         settlement = self.settlement(kato)
+        monthly = _monthly_kpis()
         rows = self._rows("SELECT kpi, period_start, value, numerator, denominator FROM kpi_values "
                           "WHERE settlement = ? AND period_end = period_start ORDER BY period_start", [settlement.kato])
         records = []
@@ -223,28 +235,33 @@ class Repository:
                 continue
             goal = resolve(target.value, target.comparator, "lenient")
             kind = "ratio_to_target" if target.comparator == "≥" else "target_over_value"
+            per = DAYS_PER_MONTH if kpi_id in monthly else 1.0
+            pooled = numerator is not None and denominator is not None
             records.append(MonitorRecord(metric=kpi_id, kind=kind, settlement=settlement.kato, date=day,
-                                         numerator=numerator, denominator=denominator,
-                                         value=None if numerator is not None else value, target=goal,
-                                         scale=POOL_SCALE.get(kpi.unit, 1.0)))
+                                         numerator=numerator if pooled else None,
+                                         denominator=denominator if pooled else None,
+                                         value=None if pooled or value is None else value * per, target=goal,
+                                         scale=POOL_SCALE.get(kpi.unit, 1.0) * per))
         return records
 
-    def monitor(self, kato: str, as_of: date | None = None) -> dict[str, Any]:
-        """Day / week / month / quarter scores of the settlement's KPIs (1.0 = on target)."""
+    def monitor(self, kato: str, as_of: date | None = None,
+                overall_cap: float | None = MONITOR_OVERALL_CAP) -> dict[str, Any]:
+        """Day / week / month / quarter scores of the settlement's KPIs (1.0 = on target); in the overall of a
+        window each KPI counts at most ``overall_cap`` (None: not capped)."""
         def build() -> dict[str, Any]:
             records = self.daily_records(kato)
             if not records:
                 raise NotFoundError(f"No daily KPI values for {kato}: run "
                                     "`cityscore compute --year YEAR --grain day`.")
-            days = [r.date for r in records]
-            result = monitor(records, as_of=as_of)[0]
+            days = [r.date for r in records if r.date is not None]
+            result = monitor(records, as_of=as_of, overall_cap=overall_cap)[0]
             windows = {w: {"start": window_bounds(result.as_of, w)[0].isoformat(), "end": result.as_of.isoformat(),
                            "days": n} for w, n in WINDOWS.items()}
             return {"settlement": kato, "as_of": result.as_of.isoformat(), "first_day": min(days).isoformat(),
                     "last_day": max(days).isoformat(), "windows": windows, "metrics": result.metrics,
-                    "overall": result.overall}
+                    "overall": result.overall, "overall_cap": overall_cap}
 
-        data: dict[str, Any] = self._cached(("monitor", kato, as_of), build)
+        data: dict[str, Any] = self._cached(("monitor", kato, as_of, overall_cap), build)
         return data
 
     def trend(self, kato: str, year: int | None = None) -> list[dict[str, Any]]:

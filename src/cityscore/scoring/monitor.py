@@ -102,8 +102,10 @@ class MonitorResult:
         return {"settlement": self.settlement, "metrics": self.metrics, "overall": self.overall}
 
 
-def monitor(records: Iterable[MonitorRecord], *, as_of: date | None = None) -> list[MonitorResult]:
-    """Monitor scores per settlement. ``as_of`` defaults to the latest date in the records."""
+def monitor(records: Iterable[MonitorRecord], *, as_of: date | None = None,
+            overall_cap: float | None = None) -> list[MonitorResult]:
+    """Monitor scores per settlement. ``as_of`` defaults to the latest date in the records. ``overall_cap``: each
+    metric's score counts at most this much in the overall mean (None: Boston's plain mean; decisions.md D-39)."""
     rows = list(records)
     if as_of is None:
         dates = [r.date for r in rows if r.date is not None]
@@ -115,11 +117,12 @@ def monitor(records: Iterable[MonitorRecord], *, as_of: date | None = None) -> l
         by_settlement[r.settlement].append(r)
     results = []
     for settlement in sorted(by_settlement, key=lambda s: s or ""):
-        results.append(_monitor_one(settlement, by_settlement[settlement], as_of))
+        results.append(_monitor_one(settlement, by_settlement[settlement], as_of, overall_cap))
     return results
 
 
-def _monitor_one(settlement: str | None, rows: list[MonitorRecord], as_of: date) -> MonitorResult:
+def _monitor_one(settlement: str | None, rows: list[MonitorRecord], as_of: date,
+                 overall_cap: float | None = None) -> MonitorResult:
     by_metric: dict[str, list[MonitorRecord]] = defaultdict(list)
     for r in rows:
         by_metric[r.metric].append(r)
@@ -137,6 +140,8 @@ def _monitor_one(settlement: str | None, rows: list[MonitorRecord], as_of: date)
             metrics[metric][window] = metric_score(kind, daily)
     overall: dict[str, float | None] = {}
     for window in WINDOWS:
-        scores = [m[window] for m in metrics.values() if m[window] is not None]
-        overall[window] = statistics.fmean(scores) if scores else None  # type: ignore[arg-type]
+        scores = [float(v) for m in metrics.values() if (v := m[window]) is not None]
+        if overall_cap is not None:
+            scores = [min(v, overall_cap) for v in scores]
+        overall[window] = statistics.fmean(scores) if scores else None
     return MonitorResult(settlement, as_of, metrics, overall)

@@ -75,14 +75,14 @@ def page_lang(request: Request, requested: str | None = None) -> tuple[Lang, boo
 def render(request: Request, template: str, context: dict[str, Any], *, status: int = 200,
            lang: Lang | None = None) -> HTMLResponse:
     chosen, set_cookie = page_lang(request) if lang is None else (lang, False)
-    L = Locale(chosen)
+    loc = Locale(chosen)
     std: Standard = request.app.state.std
 
     def lang_url(code: str) -> str:
         params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", code)]
         return f"{request.url.path}?{urlencode(params)}"
 
-    html = environment().get_template(template).render(L=L, std=std, lang_url=lang_url, request=request,
+    html = environment().get_template(template).render(L=loc, std=std, lang_url=lang_url, request=request,
                                                        **context)
     response = HTMLResponse(html, status_code=status)
     response.headers["Vary"] = "Cookie"
@@ -112,8 +112,8 @@ def _year(repo: Repository, year: int | None) -> int:
 @router.get("/", response_class=HTMLResponse)
 def national_page(request: Request, year: YearQuery = None, q: Annotated[str, Query(max_length=100)] = "",
                   region: Annotated[str, Query(pattern=r"^(\d{2})?$")] = "", lang: LangQuery = None) -> Response:
-    repo, L = _repo(request), _locale(request)
-    data = views.national(repo, L, _year(repo, year), query=q, region=region)
+    repo, loc = _repo(request), _locale(request)
+    data = views.national(repo, loc, _year(repo, year), query=q, region=region)
     bands_text = "; ".join(f"{b['name']} {b['count']}" for b in data["bands"])
     return render(request, "national.html", {"page": "national", "bands_text": bands_text, **data})
 
@@ -121,10 +121,10 @@ def national_page(request: Request, year: YearQuery = None, q: Annotated[str, Qu
 @router.get("/fragments/rankings", response_class=HTMLResponse)
 def rankings_fragment(request: Request, year: YearQuery = None, q: Annotated[str, Query(max_length=100)] = "",
                       region: Annotated[str, Query(pattern=r"^(\d{2})?$")] = "") -> Response:
-    repo, L = _repo(request), _locale(request)
+    repo, loc = _repo(request), _locale(request)
     run_year = _year(repo, year)
-    categories = [{"id": c, "name": L.category(c), "total": len(repo.results(run_year, c)),
-                   "rows": views.ranking_rows(repo, L, run_year, c, query=q, region=region)}
+    categories = [{"id": c, "name": loc.category(c), "total": len(repo.results(run_year, c)),
+                   "rows": views.ranking_rows(repo, loc, run_year, c, query=q, region=region)}
                   for c in views.CATEGORIES]
     return render(request, "_rankings.html", {"categories": categories, "year": run_year})
 
@@ -132,27 +132,27 @@ def rankings_fragment(request: Request, year: YearQuery = None, q: Annotated[str
 @router.get("/settlements/{kato}", response_class=HTMLResponse)
 def settlement_page(request: Request, kato: KATO, year: YearQuery = None, as_of: date | None = None,
                     lang: LangQuery = None) -> Response:
-    repo, L = _repo(request), _locale(request)
-    data = views.settlement_page(repo, L, kato, _year(repo, year))
-    months = [L.date(f"{p['month']}-01", "LLL yyyy") for p in data["trend"]]
+    repo, loc = _repo(request), _locale(request)
+    data = views.settlement_page(repo, loc, kato, _year(repo, year))
+    months = [loc.date(f"{p['month']}-01", "LLL yyyy") for p in data["trend"]]
     return render(request, "settlement.html", {"page": "settlement", "monitor": views.monitor_view(
-        repo, L, kato, as_of), "trend_months": months, **data})
+        repo, loc, kato, as_of), "trend_months": months, **data})
 
 
 @router.get("/fragments/monitor/{kato}", response_class=HTMLResponse)
 def monitor_fragment(request: Request, kato: KATO, as_of: date | None = None, year: YearQuery = None) -> Response:
-    repo, L = _repo(request), _locale(request)
-    return render(request, "_monitor.html", {"monitor": views.monitor_view(repo, L, kato, as_of)})
+    repo, loc = _repo(request), _locale(request)
+    return render(request, "_monitor.html", {"monitor": views.monitor_view(repo, loc, kato, as_of)})
 
 
 @router.get("/kpis/{kpi_id}", response_class=HTMLResponse)
 def kpi_page(request: Request, kpi_id: KPI_ID, year: YearQuery = None, lang: LangQuery = None) -> Response:
-    repo, L = _repo(request), _locale(request)
+    repo, loc = _repo(request), _locale(request)
     if repo.std.kpi(kpi_id) is None:
         raise NotFoundError(f"No KPI '{kpi_id}' in {repo.std.id}.")
     if year is not None:
         repo.run(year)  # an unknown year is an error, not an empty page
-    data = views.kpi_page(repo, L, kpi_id, year)
+    data = views.kpi_page(repo, loc, kpi_id, year)
     return render(request, "kpi.html", {"page": "kpi", **data})
 
 

@@ -14,9 +14,9 @@ from typing import Any
 from ..errors import NotFoundError
 from ..publishing import Repository
 from ..scoring import ScoringPolicy
-from ..settlements import Settlement
 from ..standard import Standard
 from ..standard.models import KPI, Target
+from ..standard.views import param_label
 from .i18n import Locale
 
 CATEGORIES = ("republican", "oblast", "district")
@@ -34,18 +34,18 @@ def _fold(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c)).replace("ё", "е")
 
 
-def bands(std: Standard, L: Locale, counts: dict[str, int] | None = None) -> list[dict[str, Any]]:
+def bands(std: Standard, loc: Locale, counts: dict[str, int] | None = None) -> list[dict[str, Any]]:
     out = []
-    upper = 100
+    upper: float = 100
     for band in std.bands:
-        out.append({"id": band.id, "name": L.name(band), "range": band.text_ru, "lower": band.lower, "upper": upper,
+        out.append({"id": band.id, "name": loc.name(band), "range": band.text_ru, "lower": band.lower, "upper": upper,
                     "colour": band_colour(band.id), "count": (counts or {}).get(band.id, 0),
                     "description_ru": band.description_ru})
         upper = band.lower
     return out
 
 
-def ranking_rows(repo: Repository, L: Locale, year: int, category: str, *, query: str = "",
+def ranking_rows(repo: Repository, loc: Locale, year: int, category: str, *, query: str = "",
                  region: str = "") -> list[dict[str, Any]]:
     """The rating of one category, filtered by a name (any language, any case) and a region."""
     needle = _fold(query.strip())
@@ -58,14 +58,14 @@ def ranking_rows(repo: Repository, L: Locale, year: int, category: str, *, query
         if needle and not any(needle in _fold(n) for n in names):
             continue
         region_obj = repo.registry.region(settlement.region_code) if settlement else None
-        rows.append({"rank": r["rank"], "kato": r["settlement"], "name": L.name(r),
-                     "region": L.name(region_obj) if region_obj else "", "cityscore": r["cityscore"],
-                     "band_id": r["band_id"], "band": L.t(f"band.{r['band_id']}"), "movement": r["movement"],
+        rows.append({"rank": r["rank"], "kato": r["settlement"], "name": loc.name(r),
+                     "region": loc.name(region_obj) if region_obj else "", "cityscore": r["cityscore"],
+                     "band_id": r["band_id"], "band": loc.t(f"band.{r['band_id']}"), "movement": r["movement"],
                      "coverage": r["coverage"], "colour": band_colour(r["band_id"])})
     return rows
 
 
-def national(repo: Repository, L: Locale, year: int, *, query: str = "", region: str = "") -> dict[str, Any]:
+def national(repo: Repository, loc: Locale, year: int, *, query: str = "", region: str = "") -> dict[str, Any]:
     run = repo.run(year)
     results = repo.results(run.year)
     counts: dict[str, int] = {}
@@ -76,18 +76,19 @@ def national(repo: Repository, L: Locale, year: int, *, query: str = "", region:
         s = repo.registry.get(r["settlement"])
         if s is None or s.latitude is None or s.longitude is None:
             continue
-        points.append({"kato": s.kato, "name": L.name(r), "lon": s.longitude, "lat": s.latitude,
-                       "cityscore": r["cityscore"], "band_id": r["band_id"], "band": L.t(f"band.{r['band_id']}"),
+        points.append({"kato": s.kato, "name": loc.name(r), "lon": s.longitude, "lat": s.latitude,
+                       "cityscore": r["cityscore"], "band_id": r["band_id"], "band": loc.t(f"band.{r['band_id']}"),
                        "colour": band_colour(r["band_id"]), "population": s.population,
                        "size": _symbol_size(s.population), "rank": r["rank"],
-                       "category": L.category(r["category"], "singular")})
-    categories = [{"id": c, "name": L.category(c), "rows": ranking_rows(repo, L, run.year, c, query=query,
+                       "category": loc.category(r["category"], "singular")})
+    points.sort(key=lambda p: -p["size"])  # small markers drawn last, on top of the large ones
+    categories = [{"id": c, "name": loc.category(c), "rows": ranking_rows(repo, loc, run.year, c, query=query,
                                                                          region=region),
                    "total": sum(1 for r in results if r["category"] == c)} for c in CATEGORIES]
-    regions = sorted(repo.registry.regions, key=lambda g: L.name(g))
-    return {"run": run, "year": run.year, "years": repo.years(), "bands": bands(repo.std, L, counts),
+    regions = sorted(repo.registry.regions, key=lambda g: loc.name(g))
+    return {"run": run, "year": run.year, "years": repo.years(), "bands": bands(repo.std, loc, counts),
             "categories": categories, "points": points, "rated": len(results),
-            "regions": [{"code": g.region_code, "name": L.name(g)} for g in regions],
+            "regions": [{"code": g.region_code, "name": loc.name(g)} for g in regions],
             "query": query, "region": region}
 
 
@@ -95,14 +96,14 @@ def _symbol_size(population: int | None) -> float:
     """Marker diameter in pixels: area proportional to population (6 px for 10 000, 30 px for 2 million)."""
     if not population:
         return 5.0
-    return round(max(5.0, min(32.0, 6.0 * math.sqrt(population / 10_000) ** 0.6)), 1)
+    return round(max(5.0, min(32.0, 6.0 * math.pow(population / 10_000, 0.3))), 1)
 
 
 def _target_of(kpi: KPI | None, category: str) -> Target | None:
     return kpi.targets.target(category) if kpi else None  # type: ignore[arg-type]
 
 
-def settlement_page(repo: Repository, L: Locale, kato: str, year: int) -> dict[str, Any]:
+def settlement_page(repo: Repository, loc: Locale, kato: str, year: int) -> dict[str, Any]:
     settlement = repo.settlement(kato)
     run = repo.run(year)
     result = repo.result(settlement.kato, run.year)
@@ -117,41 +118,42 @@ def settlement_page(repo: Repository, L: Locale, kato: str, year: int) -> dict[s
                 continue
             kpi = std.kpi(kpi_id)
             target = _target_of(kpi, settlement.category)
-            rows.append({"id": kpi_id, "name": L.name(kpi) if kpi else kpi_id, "unit": L.unit(kpi.unit if kpi else None),
+            rows.append({"id": kpi_id, "name": loc.name(kpi) if kpi else kpi_id,
+                         "unit": loc.unit(kpi.unit if kpi else None),
                          "actual": outcome["actual"], "has_data": outcome["has_data"],
                          "target": target.text if target else outcome.get("target_text"),
                          "score": outcome["score"], "weight": outcome["weight"],
                          "points_at_stake": outcome["points_at_stake"], "provisional": outcome.get("provisional"),
                          "periodicity": kpi.periodicity if kpi else None})
-        sections.append({"id": section.id, "name": L.name(section), "weight": float(section.weight),
+        sections.append({"id": section.id, "name": loc.name(section), "weight": float(section.weight),
                          "index": detail["index"] if detail else None,
                          "effective_weight": detail["weight"] if detail else 0.0,
                          "redistributed": bool(detail and detail["redistributed"]), "kpis": rows})
     not_counted = []
     for kpi_id, reason in result["not_counted"].items():
         kpi = std.kpi(kpi_id)
-        not_counted.append({"id": kpi_id, "name": L.name(kpi) if kpi else kpi_id, "reason": L.reason(reason)})
+        not_counted.append({"id": kpi_id, "name": loc.name(kpi) if kpi else kpi_id, "reason": loc.reason(reason)})
     improvements = []
     for item in result["improvements"]:
         kpi = std.kpi(item["kpi"])
-        improvements.append({**item, "name": L.name(kpi) if kpi else item["kpi"],
-                             "unit": L.unit(kpi.unit if kpi else None),
+        improvements.append({**item, "name": loc.name(kpi) if kpi else item["kpi"],
+                             "unit": loc.unit(kpi.unit if kpi else None),
                              "target_text": (t.text if (t := _target_of(kpi, settlement.category)) else
                                              item.get("target_text"))})
-    bonus = [v for v in result["additional_initiatives"]]
+    bonus = list(result["additional_initiatives"])
     try:
         trend = repo.trend(settlement.kato, run.year)
     except NotFoundError:
         trend = []
     peers = repo.results(run.year, settlement.category)
-    return {"settlement": settlement, "name": L.name(settlement), "region": L.name(region) if region else "",
+    return {"settlement": settlement, "name": loc.name(settlement), "region": loc.name(region) if region else "",
             "run": run, "year": run.year, "years": repo.years(), "result": result, "sections": sections,
             "not_counted": not_counted, "improvements": improvements, "bonus": bonus, "trend": trend,
-            "peers": len(peers), "colour": band_colour(result["band_id"]), "band": L.t(f"band.{result['band_id']}"),
-            "bands": bands(std, L)}
+            "peers": len(peers), "colour": band_colour(result["band_id"]), "band": loc.t(f"band.{result['band_id']}"),
+            "bands": bands(std, loc)}
 
 
-def monitor_view(repo: Repository, L: Locale, kato: str, as_of: date | None) -> dict[str, Any]:
+def monitor_view(repo: Repository, loc: Locale, kato: str, as_of: date | None) -> dict[str, Any]:
     """The monitor table; ``available`` is False (with the reason) when there are no daily values."""
     settlement = repo.settlement(kato)
     try:
@@ -162,14 +164,14 @@ def monitor_view(repo: Repository, L: Locale, kato: str, as_of: date | None) -> 
     order = {k.id: i for i, k in enumerate(repo.std.kpis)}
     for metric in sorted(data["metrics"], key=lambda m: order.get(m, 999)):
         kpi = repo.std.kpi(metric)
-        rows.append({"id": metric, "name": L.name(kpi) if kpi else metric,
+        rows.append({"id": metric, "name": loc.name(kpi) if kpi else metric,
                      "scores": [data["metrics"][metric].get(w) for w in WINDOW_ORDER]})
     return {"available": True, "kato": settlement.kato, "as_of": data["as_of"], "first_day": data["first_day"],
             "last_day": data["last_day"], "windows": [{"id": w, **data["windows"][w]} for w in WINDOW_ORDER],
             "rows": rows, "overall": [data["overall"].get(w) for w in WINDOW_ORDER]}
 
 
-def kpi_page(repo: Repository, L: Locale, kpi_id: str, year: int | None) -> dict[str, Any]:
+def kpi_page(repo: Repository, loc: Locale, kpi_id: str, year: int | None) -> dict[str, Any]:
     std = repo.std
     kpi = std.kpi(kpi_id)
     if kpi is None:
@@ -179,9 +181,11 @@ def kpi_page(repo: Repository, L: Locale, kpi_id: str, year: int | None) -> dict
     targets = []
     for category in CATEGORIES:
         target = kpi.targets.target(category)  # type: ignore[arg-type]
-        targets.append({"category": category, "name": L.category(category), "applies": std.kpi_applies(
+        targets.append({"category": category, "name": loc.category(category), "applies": std.kpi_applies(
             kpi, category), "text": target.text if target else None,  # type: ignore[arg-type]
-            "kind": target.kind if target else None})
+            "kind": target.kind if target else None,
+            "parameters": [f"{param_label(p[category])} {p.unit}".strip()  # type: ignore[index]
+                           for p in kpi.parameters.values()]})
     distribution: dict[str, Any] | None = None
     try:
         data = repo.distribution(kpi.id, year)
@@ -195,43 +199,39 @@ def kpi_page(repo: Repository, L: Locale, kpi_id: str, year: int | None) -> dict
                 continue
             target = kpi.targets.target(category)  # type: ignore[arg-type]
             per_category.append({
-                "id": category, "name": L.category(category), "summary": data["summary"].get(category),
+                "id": category, "name": loc.category(category), "summary": data["summary"].get(category),
                 "target": target.value if target and target.kind == "threshold" and not isinstance(
                     target.value, tuple) else None,
                 "target_text": target.text if target else None,
-                "values": [{**v, "name": L.name(v)} for v in values],
+                "values": [{**v, "name": loc.name(v)} for v in values],
                 "counted": sum(1 for v in values if v["counts"]),
                 "with_data": sum(1 for v in values if v["counts"] and v["actual"] is not None)})
         distribution = {"year": data["year"], "categories": per_category}
     neighbours = [k.id for k in std.kpis]
     index = neighbours.index(kpi.id)
-    return {"kpi": kpi, "name": L.name(kpi), "initiative": initiative,
-            "initiative_name": L.name(initiative) if initiative else "", "section": section,
-            "section_name": L.name(section) if section else kpi.section, "unit": L.unit(kpi.unit),
+    return {"kpi": kpi, "name": loc.name(kpi), "initiative": initiative,
+            "initiative_name": loc.name(initiative) if initiative else "", "section": section,
+            "section_name": loc.name(section) if section else kpi.section, "unit": loc.unit(kpi.unit),
             "targets": targets, "distribution": distribution, "years": repo.years(),
             "year": distribution["year"] if distribution else year,
             "previous": neighbours[index - 1] if index > 0 else None,
             "next": neighbours[index + 1] if index + 1 < len(neighbours) else None}
 
 
-def methodology(std: Standard, L: Locale, decisions_html: str) -> dict[str, Any]:
+def methodology(std: Standard, loc: Locale, decisions_html: str) -> dict[str, Any]:
     initiatives = []
     for initiative in std.initiatives:
         kpis = [k for k in std.kpis if k.initiative == initiative.number]
-        initiatives.append({"number": initiative.number, "name": L.name(initiative),
-                            "section": next((L.name(s) for s in std.sections if s.id == initiative.section), ""),
+        initiatives.append({"number": initiative.number, "name": loc.name(initiative),
+                            "section": next((loc.name(s) for s in std.sections if s.id == initiative.section), ""),
                             "stages": {c: initiative.categories[c] for c in CATEGORIES},  # type: ignore[index]
-                            "kpis": [{"id": k.id, "name": L.name(k), "weight": k.weight_points,
+                            "kpis": [{"id": k.id, "name": loc.name(k), "weight": k.weight_points,
                                       "provisional": k.provisional} for k in kpis]})
     rules = []
     for rule in ScoringPolicy.describe():
         field = str(rule["field"])
-        rules.append({**rule, "text": L.t(f"policy.{field}") if L.has(f"policy.{field}") else rule["description"]})
-    return {"sections": [{"id": s.id, "name": L.name(s), "weight": s.weight} for s in std.sections],
-            "bands": bands(std, L), "initiatives": initiatives, "rules": rules, "decisions_html": decisions_html,
+        rules.append({**rule, "text": loc.t(f"policy.{field}") if loc.has(f"policy.{field}") else rule["description"]})
+    return {"sections": [{"id": s.id, "name": loc.name(s), "weight": s.weight} for s in std.sections],
+            "bands": bands(std, loc), "initiatives": initiatives, "rules": rules, "decisions_html": decisions_html,
             "kpi_count": len(std.kpis), "provisional": [k.id for k in std.kpis if k.provisional],
             "bonus_points": std.bonus.points_per_initiative, "bonus_criteria": std.bonus.criteria}
-
-
-def settlement_options(settlements: list[Settlement], L: Locale) -> list[dict[str, str]]:
-    return [{"kato": s.kato, "name": L.name(s)} for s in sorted(settlements, key=lambda s: L.name(s))]

@@ -49,8 +49,8 @@
             }
           },
           geo: {
-            map: "kz", roam: true, nameProperty: data.nameProperty, aspectScale: 0.62,
-            layoutCenter: ["50%", "50%"], layoutSize: "118%",
+            map: "kz", roam: true, nameProperty: data.nameProperty, aspectScale: 0.67,
+            left: 8, right: 8, top: 8, bottom: 8, scaleLimit: { min: 1, max: 12 },
             itemStyle: { areaColor: "#dfe7ef", borderColor: "#8aa0b6", borderWidth: 0.8 },
             emphasis: { itemStyle: { areaColor: "#c9d7e5" }, label: { show: true, color: "#1b1f24" } },
             label: { show: false }
