@@ -88,7 +88,7 @@ def test_numbers_and_dates_per_locale(lang: str, decimal: str, pct: str, long_da
 def test_reasons_of_the_scoring_engine_are_translated(reason: str, ru: str, en: str) -> None:
     assert Locale("ru").reason(reason) == ru
     assert Locale("en").reason(reason) == en
-    assert Locale("kk").reason(reason) != "" 
+    assert Locale("kk").reason(reason) != ""
 
 
 def test_movement_reads_as_words() -> None:

@@ -146,7 +146,7 @@ def test_settlement_page_shows_what_is_stored(page_client: TestClient, demo: Dem
     for section, index in result["sections"].items():
         assert f'id="sec-{section}"' in html and en.num(index, 1) in text
     # every KPI that counts is a row linking to its page; those without data are grey
-    for kpi_id, outcome in result["kpis"].items():
+    for kpi_id in result["kpis"]:
         assert f"/kpis/{kpi_id}?year=2026" in page.links
     grey = html.count('class="nodata-row"')
     assert grey == sum(1 for o in result["kpis"].values() if not o["has_data"]) > 0
