@@ -118,7 +118,7 @@
       };
       if (data.target !== null && data.target !== undefined) {
         series.markLine = { symbol: "none", silent: true, lineStyle: { color: "#1b1f24", type: "dashed" },
-                            label: { formatter: data.labels.target + " " + fmt(data.target, 1) },
+                            label: { position: "insideEndTop", formatter: data.labels.target + " " + fmt(data.target, 1) },
                             data: [{ yAxis: data.target }] };
       }
       chart.setOption({
