@@ -36,7 +36,7 @@ those are counted as ``reconnects``, not errors. Prints a markdown table and wri
     python bench/api.py --db /tmp/demo3/cityscore.duckdb --requests 5000 --scenarios warm,nocache
 
 The warehouse needs published scores and daily values (``cityscore demo`` makes one). Traffic goes only to
-127.0.0.1; a full run takes about two and a half minutes. Run it on an otherwise idle machine (see "other CPU").
+127.0.0.1; a full run takes about two minutes. Run it on an otherwise idle machine (see "other CPU").
 """
 
 from __future__ import annotations

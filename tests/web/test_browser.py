@@ -121,7 +121,8 @@ def test_from_the_map_to_a_settlement_and_into_a_kpi(visit: Any, lang: str, std:
         const px = points.map(p => chart.convertToPixel({geoIndex: 0}, [p.lon, p.lat]));
         let best = null, bestGap = -1;
         points.forEach((p, i) => {
-            const gap = Math.min(...px.map((q, j) => j === i ? Infinity : Math.hypot(q[0] - px[i][0], q[1] - px[i][1])));
+            const gap = Math.min(...px.map((q, j) =>
+                j === i ? Infinity : Math.hypot(q[0] - px[i][0], q[1] - px[i][1])));
             if (gap > bestGap) { bestGap = gap; best = {kato: p.kato, name: p.name, x: px[i][0], y: px[i][1]}; }
         });
         return best;
