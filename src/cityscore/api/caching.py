@@ -107,10 +107,11 @@ class CachingMiddleware:
         self.misses += 1
         start: Message = {}
         chunks: list[bytes] = []
+        size = 0
         cacheable = True
 
         async def capture(message: Message) -> None:
-            nonlocal cacheable
+            nonlocal cacheable, size
             if message["type"] == "http.response.start":
                 start.update(message)
                 if message["status"] == 200:
@@ -122,7 +123,8 @@ class CachingMiddleware:
                     cacheable = False
             elif message["type"] == "http.response.body" and cacheable:
                 chunks.append(message.get("body", b""))
-                if sum(map(len, chunks)) > self.max_entry_bytes:
+                size += len(chunks[-1])
+                if size > self.max_entry_bytes:
                     cacheable = False
                     chunks.clear()
                 if not message.get("more_body", False) and cacheable and self.enabled:

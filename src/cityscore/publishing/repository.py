@@ -20,6 +20,7 @@ from collections import defaultdict
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ DAYS_PER_MONTH = 365.25 / 12
 MONITOR_OVERALL_CAP = 2.0  # decisions.md D-39
 
 
+@cache
 def _monthly_kpis() -> frozenset[str]:
     """KPIs whose value accumulates over a month (counts, sums, complaints per 1 000 residents per month): their
     daily values are put back on the monthly scale of the target in the monitor (decisions.md D-39)."""
@@ -82,8 +84,12 @@ class Repository:
 
     # --- plumbing ---------------------------------------------------------------------------------------------
     def _rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        return self._read((sql, params or []))[0]
+
+    def _read(self, *queries: tuple[str, list[Any]]) -> list[list[tuple[Any, ...]]]:
+        """The rows of each query, all read through one short-lived read-only connection."""
         with closing(connect(self.db, read_only=True, wait=READ_WAIT_SECONDS)) as con:
-            return con.execute(sql, params or []).fetchall()
+            return [con.execute(sql, params).fetchall() for sql, params in queries]
 
     def _stamp(self) -> tuple[int, ...]:
         stamp: list[int] = []
@@ -272,10 +278,11 @@ class Repository:
 
         def build() -> list[dict[str, Any]]:
             columns = "kpi, period_start, period_end, value, numerator, denominator, baseline, component"
-            computed = self._rows(f"SELECT {columns} FROM kpi_values WHERE settlement = ? AND year(period_start) = ? "
-                                  "AND period_end > period_start", [settlement.kato, run.year])
-            sent = self._rows(f"SELECT {columns} FROM observations WHERE settlement = ? AND year(period_start) = ?",
-                              [settlement.kato, run.year])
+            computed, sent = self._read(
+                (f"SELECT {columns} FROM kpi_values WHERE settlement = ? AND year(period_start) = ? "
+                 "AND period_end > period_start", [settlement.kato, run.year]),
+                (f"SELECT {columns} FROM observations WHERE settlement = ? AND year(period_start) = ?",
+                 [settlement.kato, run.year]))
             from_raw = {r[0] for r in computed}  # computed values win over sent ones (decisions.md D-35)
             observations = [Observation(settlement.kato, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7])
                             for r in [*computed, *(r for r in sent if r[0] not in from_raw)]]

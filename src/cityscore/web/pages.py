@@ -123,9 +123,7 @@ def rankings_fragment(request: Request, year: YearQuery = None, q: Annotated[str
                       region: Annotated[str, Query(pattern=r"^(\d{2})?$")] = "") -> Response:
     repo, loc = _repo(request), _locale(request)
     run_year = _year(repo, year)
-    categories = [{"id": c, "name": loc.category(c), "total": len(repo.results(run_year, c)),
-                   "rows": views.ranking_rows(repo, loc, run_year, c, query=q, region=region)}
-                  for c in views.CATEGORIES]
+    categories = views.ranking_blocks(repo, loc, run_year, query=q, region=region)
     return render(request, "_rankings.html", {"categories": categories, "year": run_year})
 
 

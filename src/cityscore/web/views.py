@@ -45,6 +45,12 @@ def bands(std: Standard, loc: Locale, counts: dict[str, int] | None = None) -> l
     return out
 
 
+def band_name(std: Standard, loc: Locale, band_id: str) -> str:
+    """A band's name in the reader's language, from the catalog (the ministry may rename bands)."""
+    band = next((b for b in std.bands if b.id == band_id), None)
+    return loc.name(band) if band is not None else band_id
+
+
 def ranking_rows(repo: Repository, loc: Locale, year: int, category: str, *, query: str = "",
                  region: str = "") -> list[dict[str, Any]]:
     """The rating of one category, filtered by a name (any language, any case) and a region."""
@@ -60,7 +66,8 @@ def ranking_rows(repo: Repository, loc: Locale, year: int, category: str, *, que
         region_obj = repo.registry.region(settlement.region_code) if settlement else None
         rows.append({"rank": r["rank"], "kato": r["settlement"], "name": loc.name(r),
                      "region": loc.name(region_obj) if region_obj else "", "cityscore": r["cityscore"],
-                     "band_id": r["band_id"], "band": loc.t(f"band.{r['band_id']}"), "movement": r["movement"],
+                     "band_id": r["band_id"], "band": band_name(repo.std, loc, r["band_id"]),
+                     "movement": r["movement"],
                      "coverage": r["coverage"], "colour": band_colour(r["band_id"])})
     return rows
 
@@ -77,19 +84,25 @@ def national(repo: Repository, loc: Locale, year: int, *, query: str = "", regio
         if s is None or s.latitude is None or s.longitude is None:
             continue
         points.append({"kato": s.kato, "name": loc.name(r), "lon": s.longitude, "lat": s.latitude,
-                       "cityscore": r["cityscore"], "band_id": r["band_id"], "band": loc.t(f"band.{r['band_id']}"),
+                       "cityscore": r["cityscore"], "band_id": r["band_id"],
+                       "band": band_name(repo.std, loc, r["band_id"]),
                        "colour": band_colour(r["band_id"]), "population": s.population,
                        "size": _symbol_size(s.population), "rank": r["rank"],
                        "category": loc.category(r["category"], "singular")})
     points.sort(key=lambda p: -p["size"])  # small markers drawn last, on top of the large ones
-    categories = [{"id": c, "name": loc.category(c), "rows": ranking_rows(repo, loc, run.year, c, query=query,
-                                                                         region=region),
-                   "total": sum(1 for r in results if r["category"] == c)} for c in CATEGORIES]
+    categories = ranking_blocks(repo, loc, run.year, query=query, region=region)
     regions = sorted(repo.registry.regions, key=lambda g: loc.name(g))
     return {"run": run, "year": run.year, "years": repo.years(), "bands": bands(repo.std, loc, counts),
             "categories": categories, "points": points, "rated": len(results),
             "regions": [{"code": g.region_code, "name": loc.name(g)} for g in regions],
             "query": query, "region": region}
+
+
+def ranking_blocks(repo: Repository, loc: Locale, year: int, *, query: str = "", region: str = "") -> (
+        list[dict[str, Any]]):
+    """The rating of each category (filtered) with the size of the whole category."""
+    return [{"id": c, "name": loc.category(c), "total": len(repo.results(year, c)),
+             "rows": ranking_rows(repo, loc, year, c, query=query, region=region)} for c in CATEGORIES]
 
 
 def _symbol_size(population: int | None) -> float:
@@ -149,7 +162,8 @@ def settlement_page(repo: Repository, loc: Locale, kato: str, year: int) -> dict
     return {"settlement": settlement, "name": loc.name(settlement), "region": loc.name(region) if region else "",
             "run": run, "year": run.year, "years": repo.years(), "result": result, "sections": sections,
             "not_counted": not_counted, "improvements": improvements, "bonus": bonus, "trend": trend,
-            "peers": len(peers), "colour": band_colour(result["band_id"]), "band": loc.t(f"band.{result['band_id']}"),
+            "peers": len(peers), "colour": band_colour(result["band_id"]),
+            "band": band_name(std, loc, result["band_id"]),
             "bands": bands(std, loc)}
 
 
