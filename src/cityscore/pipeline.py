@@ -49,18 +49,24 @@ def compute_kpis(wh: Warehouse, std: Standard, registry: Registry, policy: Scori
     return values
 
 
+# a stored value that is not a finite number never reaches scoring (ingestion rejects them; this is the second line)
+FINITE = " AND ".join(f"isfinite(coalesce({c}, 0))" for c in ("value", "numerator", "denominator", "baseline"))
+
+
 def scoring_input(wh: Warehouse, years: Iterable[int]) -> list[Observation]:
     """Observations for the given years: KPI values computed from raw records, and the ingested value rows for the
-    KPIs (of a settlement and year) that raw records did not give."""
+    KPIs (of a settlement and year) that raw records did not give. Rows holding a non-finite number are left out."""
     wanted = sorted(set(years))
     marks = ", ".join("?" for _ in wanted)
     computed = wh.rows(
         f"SELECT settlement, kpi, period_start, period_end, value, numerator, denominator, baseline, component, "
-        f"measure FROM kpi_values WHERE year(period_start) IN ({marks}) AND period_end > period_start", wanted)
+        f"measure FROM kpi_values WHERE year(period_start) IN ({marks}) AND period_end > period_start "
+        f"AND {FINITE}", wanted)
     covered = {(r[0], r[1], r[2].year) for r in computed}
     out = [Observation(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], f"kpi_values:{r[9]}") for r in computed]
     for r in wh.rows(f"SELECT settlement, kpi, period_start, period_end, value, numerator, denominator, baseline, "
-                     f"component, batch_id, row_number FROM observations WHERE year(period_start) IN ({marks})",
+                     f"component, batch_id, row_number FROM observations WHERE year(period_start) IN ({marks}) "
+                     f"AND {FINITE}",
                      wanted):
         if (r[0], r[1], r[2].year) not in covered:
             out.append(Observation(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], f"batch {r[9]}:{r[10]}"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 from pydantic import Field
@@ -27,6 +28,15 @@ class Settings(BaseSettings):
     standard: str = Field(
         default="469/НК-2025",
         description="Default catalog: a standard id or a catalog directory (CITYSCORE_STANDARD).",
+    )
+    ingest_earliest: date = Field(
+        default=date(2000, 1, 1),
+        description="Earliest plausible date of a record; earlier timestamps and dates are rejected "
+        "(CITYSCORE_INGEST_EARLIEST).",
+    )
+    ingest_latest: date = Field(
+        default=date(2100, 1, 1),
+        description="First implausible date: records on or after it are rejected (CITYSCORE_INGEST_LATEST).",
     )
 
 

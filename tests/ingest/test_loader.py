@@ -43,7 +43,7 @@ def bad_file(tmp_path: Path) -> Path:
         "c7;Шымкент;2026-01-05 10:08:00;no;;yes;",                           # 8 good (unanswered)
     ]
     data = "\n".join(lines).encode("utf-8") + "\nc8;710000000;2026-01-05 10:09:00;yes;3;no;\n".encode("cp1251")
-    data += "c9;Алматы;2026-01-05 10:10:00;yes;7;no;\n".encode("cp1251")  # 10 wrong encoding (Cyrillic in cp1251)
+    data += "c9;Алматы;2026-01-05 10:10:00;yes;7;no;\n".encode("cp1251")  # 10 good: a Windows-1251 line (D-40)
     data += b"c10;710000000;2026-01-05 10:11:00;yes;3"  # 11 truncated last line
     path = tmp_path / "calls.csv"
     path.write_bytes(data)
@@ -54,23 +54,25 @@ def test_bad_rows_are_reported_precisely_and_good_rows_kept(wh: Warehouse, std: 
     path = bad_file(tmp_path)
     report = load(wh, std, path)
     assert report.table == "contact_center_calls"
-    assert (report.rows, report.accepted, report.rejected, report.duplicate_batch) == (10, 4, 6, False)
+    assert (report.rows, report.accepted, report.rejected, report.duplicate_batch) == (10, 5, 5, False)
     assert [(e.row, e.column, e.code) for e in report.errors] == [
         (4, "settlement", "unknown-settlement"),
         (5, "received_at", "not-a-timestamp"),
         (6, "answer_seconds", "negative"),
         (7, "call_id", "duplicate-id"),
-        (10, None, "encoding"),
         (11, None, "short-row"),
     ]
-    assert sorted(r[0] for r in wh.rows("SELECT call_id FROM raw_contact_center_calls")) == ["c1", "c2", "c7", "c8"]
+    assert sorted(r[0] for r in wh.rows("SELECT call_id FROM raw_contact_center_calls")) == ["c1", "c2", "c7", "c8",
+                                                                                            "c9"]
+    assert any("Windows-1251" in n for n in report.notes)
     quarantined = wh.rows("SELECT row_number, code, file_name FROM quarantine ORDER BY row_number")
     assert [(r[0], r[1]) for r in quarantined] == [(e.row, e.code) for e in report.errors]
     assert {r[2] for r in quarantined} == {"calls.csv"}
     json_report = report.to_json()
     assert set(json_report) >= {"accepted", "rejected", "duplicate_batch", "errors"}
     assert json_report["errors"][0] == {"row": 4, "column": "settlement", "code": "unknown-settlement",
-                                        "message": report.errors[0].message}
+                                        "message": report.errors[0].message,
+                                        "fix": "use the 9-digit KATO code (`cityscore settlements --search NAME`)"}
 
 
 def test_the_same_file_twice_changes_nothing(wh: Warehouse, std: Standard, tmp_path: Path) -> None:
@@ -89,12 +91,12 @@ def test_the_same_file_twice_changes_nothing(wh: Warehouse, std: Standard, tmp_p
 
 def test_a_failure_mid_file_stores_nothing(wh: Warehouse, std: Standard, tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    import cityscore.ingest.loader as loader
+    import cityscore.ingest.commit as commit
 
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(loader, "_record_batch", broken)
+    monkeypatch.setattr(commit, "record_loaded", broken)
     with pytest.raises(OSError, match="disk full"):
         load(wh, std, bad_file(tmp_path))
     assert wh.count("raw_contact_center_calls") == 0
@@ -190,13 +192,13 @@ def test_ingest_cli(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     path = bad_file(tmp_path)
     _, out = cli("ingest", str(path), "--format", "json")
     report = json.loads(out)
-    assert (report["accepted"], report["rejected"], report["duplicate_batch"]) == (4, 6, False)
+    assert (report["accepted"], report["rejected"], report["duplicate_batch"]) == (5, 5, False)
     assert report["errors"][0]["row"] == 4
     _, out = cli("ingest", str(path))
     assert "already loaded" in out
     _, out = cli("batches", "--format", "json")
     batches = json.loads(out)
-    assert len(batches) == 1 and batches[0]["accepted"] == 4
+    assert len(batches) == 1 and batches[0]["accepted"] == 5
     _, out = cli("batches", "--delete", str(batches[0]["batch"]))
     assert "removed" in out
     _, out = cli("batches", "--format", "json")

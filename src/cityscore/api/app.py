@@ -4,7 +4,9 @@ vendored assets — nothing is fetched from the internet) and the dashboard (``/
 Every API error has one shape: ``{"ok": false, "error": "...", "errors": [...], "status": N}``; the dashboard's
 pages answer errors with an HTML page in the reader's language. Successful GETs carry an ETag (the warehouse's
 content fingerprint and the request) and ``Cache-Control``; a matching ``If-None-Match`` gets 304
-(:mod:`.caching`). Every table is also available as CSV or XLSX with ``?format=csv|xlsx``.
+(:mod:`.caching`). Every GET route also answers HEAD; other methods get 405 with ``Allow`` (:mod:`.methods`).
+Every table is also available as CSV or XLSX with ``?format=csv|xlsx``; a non-finite number (NaN, inf) is
+published as ``null`` / an empty cell / a dash.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from ..settlements import load_registry
 from ..standard import Standard, load_standard
 from ..store import WarehouseBusyError
 from .caching import CachingMiddleware
-from .routes import router
+from .methods import HeadMiddleware, allow
+from .routes import FiniteJSONResponse, router
 
 CACHE_SECONDS = 60
 RETRY_AFTER_SECONDS = 5
@@ -57,7 +60,7 @@ def create_app(db: Path, *, std: Standard | None = None, dashboard: bool = True,
     std = std or load_standard()
     repo = Repository(db, std, load_registry())
     app = FastAPI(title="CityScore-KZ", version=__version__, docs_url=None, redoc_url=None,
-                  openapi_url="/openapi.json",
+                  openapi_url="/openapi.json", default_response_class=FiniteJSONResponse,
                   description="Read-only API of CityScore-KZ: the standard 469/НК as data, the settlements it rates, "
                               "CityScore-Kazakhstan scores and ratings, KPI distributions and the day/week/month/"
                               "quarter monitor. Every table is also available as CSV or XLSX (`?format=csv|xlsx`).")
@@ -90,7 +93,12 @@ def create_app(db: Path, *, std: Standard | None = None, dashboard: bool = True,
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        return error(request, exc.status_code, str(exc.detail))
+        headers = dict(exc.headers or {})
+        message = str(exc.detail)
+        if exc.status_code == 405:
+            headers["Allow"] = allow(headers.get("Allow"))
+            message += f": {request.url.path} answers {headers['Allow']} only, not {request.method}."
+        return error(request, exc.status_code, message, headers=headers or None)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -116,8 +124,10 @@ def create_app(db: Path, *, std: Standard | None = None, dashboard: bool = True,
         log.exception("%s %s failed", request.method, request.url.path)
         return error(request, 500, "Internal error; the server log has the details.")
 
-    # Outermost first in the request's path: the cache (it keeps what GZip made), then GZip.
+    # Outermost first in the request's path: HEAD as GET (so the cache and ETags see the GET), the cache (it keeps
+    # what GZip made), then GZip.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     app.add_middleware(CachingMiddleware, fingerprint=repo.fingerprint, max_age=CACHE_SECONDS,
                        enabled=response_cache)
+    app.add_middleware(HeadMiddleware)
     return app

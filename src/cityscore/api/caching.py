@@ -4,8 +4,10 @@ Every response of a GET depends only on the warehouse's content, the URL, the la
 client takes gzip, so its ETag is a hash of those; a request whose ``If-None-Match`` carries it gets 304 without
 any work. Successful responses
 (up to ``max_entry_bytes``, without ``Set-Cookie``) are kept in a least-recently-used cache keyed the same way, so a
-repeated request costs a dictionary lookup; a change of the warehouse changes every key. A plain ASGI middleware
-(not ``BaseHTTPMiddleware``): it adds no task or stream per request.
+repeated request costs a dictionary lookup; a change of the warehouse changes every key. A HEAD reaches this
+middleware as the GET it stands for (:class:`.methods.HeadMiddleware` is outside it and drops the body), so it gets
+the same ETag, 304 and cached headers, and the cache never keeps an empty body under a GET's key. A plain ASGI
+middleware (not ``BaseHTTPMiddleware``): it adds no task or stream per request.
 """
 
 from __future__ import annotations

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -12,7 +11,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from ..errors import NotFoundError
-from ..publishing import Repository, to_csv, to_xlsx
+from ..publishing import Day, Repository, Year, dumps, to_csv, to_xlsx
+from ..publishing.window import DAYS_TEXT, YEARS_TEXT
 from ..standard import Standard
 from ..standard.views import initiative_row, kpi_detail, kpi_row
 
@@ -62,7 +62,7 @@ class CategoryName(StrEnum):
 
 
 FormatQuery = Annotated[TableFormat, Query(alias="format", description="json (default), csv or xlsx")]
-YearQuery = Annotated[int | None, Query(ge=2000, le=2100, description="Rating year (default: the latest)")]
+YearQuery = Annotated[Year | None, Query(description=f"Rating year, {YEARS_TEXT} (default: the latest)")]
 
 
 def repo(request: Request) -> Repository:
@@ -79,6 +79,13 @@ RepoDep = Annotated[Repository, Depends(repo)]
 StdDep = Annotated[Standard, Depends(standard_of)]
 
 
+class FiniteJSONResponse(JSONResponse):
+    """JSON in which a non-finite float (a NaN or an infinity stored in the warehouse) is ``null``: never a 500."""
+
+    def render(self, content: Any) -> bytes:
+        return dumps(content, ensure_ascii=False, indent=None, separators=(",", ":")).encode("utf-8")
+
+
 def table(data: Any, rows: list[dict[str, Any]], fmt: TableFormat, name: str) -> Any:
     """``data`` as JSON, or its table ``rows`` as CSV / XLSX."""
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
@@ -88,7 +95,7 @@ def table(data: Any, rows: list[dict[str, Any]], fmt: TableFormat, name: str) ->
     if fmt is TableFormat.xlsx:
         return Response(to_xlsx(rows, sheet=safe), media_type=XLSX,
                         headers={"Content-Disposition": f'attachment; filename="{safe}.xlsx"'})
-    return JSONResponse(data)
+    return FiniteJSONResponse(data)
 
 
 @router.get("/standard/initiatives", summary="The base initiatives (Appendix 2)",
@@ -161,8 +168,8 @@ def settlement_score(r: RepoDep, kato: KATO, fmt: FormatQuery = TableFormat.json
 @router.get("/settlements/{kato}/monitor", summary="Day / week / month / quarter scores (1.0 = on target)",
             tags=["monitor"], responses=TABLE_RESPONSES)
 def settlement_monitor(r: RepoDep, kato: KATO, fmt: FormatQuery = TableFormat.json,
-                       as_of: Annotated[date | None, Query(description="Last day of the windows (default: the "
-                                                                      "latest day with data)")] = None,
+                       as_of: Annotated[Day | None, Query(description=f"Last day of the windows, {DAYS_TEXT} "
+                                                                     "(default: the latest day with data)")] = None,
                        overall_cap: Annotated[float | None, Query(
                            ge=1.0, le=1000.0, description="In the overall of a window each KPI counts at most this "
                                                          "much (default 2; a large number for Boston's plain mean)")
@@ -196,7 +203,7 @@ class Years(BaseModel):
 
 @router.get("/years", summary="Years with published scores", tags=["scores"], response_model=Years)
 def years(r: RepoDep) -> Any:
-    return JSONResponse({"years": r.years()})
+    return FiniteJSONResponse({"years": r.years()})
 
 
 def _summary(result: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import typer
 
 from .. import __version__
 from .common import state
-from .data import batches, compute_cmd, ingest, tables
+from .data import batches, compute_cmd, ingest, quarantine, tables
 from .demo import demo
 from .score import monitor_cmd, policy_cmd, score
 from .serve import serve
@@ -40,6 +40,7 @@ app.command("monitor")(monitor_cmd)
 app.command("policy")(policy_cmd)
 app.command("batches")(batches)
 app.command("tables")(tables)
+app.command("quarantine")(quarantine)
 app.command("serve")(serve)
 
 def _version(value: bool) -> None:

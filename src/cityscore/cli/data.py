@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -11,12 +12,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..errors import NotFoundError
 from ..ingest.adapters import ADAPTERS, open_adapter
-from ..ingest.loader import VALUE_TABLES, ingest_file
+from ..ingest.commit import record_deleted
+from ..ingest.csvsource import ENCODINGS
+from ..ingest.loader import VALUE_TABLES, ingest_into
 from ..ingest.pseudonym import Pseudonymiser, load_key
+from ..ingest.sqlcheck import TimeWindow
 from ..pipeline import compute_kpis
 from ..records import SCHEMAS
+from ..settings import get_settings
 from ..settlements import load_registry
-from ..store import Warehouse
+from ..store import Warehouse, default_path
+from ..store.changes import scores_staleness
 from .common import FormatOption, StandardOption, domain_errors, err_console, home, standard
 from .output import Column, OutputFormat, console, print_csv, print_json, print_table
 from .score import ModeOption, PolicyOption, SetOption, build_policy
@@ -37,28 +43,41 @@ def ingest(
     timezone: Annotated[str | None, typer.Option("--timezone", help="Time zone of timestamps without an offset in "
                                                                     "an adapter's source (IANA name, e.g. "
                                                                     "America/New_York; default Asia/Almaty).")] = None,
+    encoding: Annotated[str, typer.Option("--encoding", help="CSV encoding: auto (each line UTF-8 when valid, else "
+                                                             "Windows-1251), utf-8 or cp1251.")] = "auto",
+    replace: Annotated[str, typer.Option("--replace", help="Tables without a record id: span (a file replaces what "
+                                                           "earlier files held for the streams and span of time it "
+                                                           "covers) or none (append).")] = "span",
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")] = OutputFormat.table,
     db: DbOption = None,
     standard_ref: StandardOption = None,
 ) -> None:
-    """Load files into the warehouse: every row accepted or rejected with its reason; the same file twice changes
-    nothing; a failure leaves nothing half-loaded."""
+    """Load files into the warehouse: every row stored once or rejected with its reason; the same file twice changes
+    nothing; a failure leaves nothing half-loaded. The file is read and checked before the warehouse is opened for
+    writing, so the dashboard and the API keep answering during a long load."""
     std, registry = standard(standard_ref), load_registry()
     if source != "native" and source not in ADAPTERS:
         raise typer.BadParameter("use native or one of: " + ", ".join(ADAPTERS), param_hint="--source")
+    if encoding not in ENCODINGS:
+        raise typer.BadParameter("use " + ", ".join(ENCODINGS), param_hint="--encoding")
+    if replace not in ("span", "none"):
+        raise typer.BadParameter("use span or none", param_hint="--replace")
+    settings = get_settings()
+    window = TimeWindow(settings.ingest_earliest, settings.ingest_latest)
     pseudonymiser = Pseudonymiser(load_key(home()))
+    target_db = db or default_path()
     reports = []
-    with Warehouse(db) as wh, Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                       TimeElapsedColumn(), console=err_console, transient=True,
-                                       disable=fmt is OutputFormat.json) as progress:
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err_console, transient=True, disable=fmt is OutputFormat.json) as progress:
         for path in files:
             task = progress.add_task(f"{path.name}", total=None)
             opened = (open_adapter(source, path, settlement=settlement, timezone=timezone) if source != "native"
                       else None)
             target = table or (ADAPTERS[source].table if source != "native" else None)
-            report = ingest_file(wh, path, std=std, registry=registry, pseudonymiser=pseudonymiser, table=target,
-                                 settlement=settlement, source=source, opened=opened,
-                                 progress=lambda n, t=task: progress.advance(t, n))
+            report = ingest_into(target_db, path, std=std, registry=registry, pseudonymiser=pseudonymiser,
+                                 table=target, settlement=settlement, source=source, opened=opened,
+                                 progress=lambda n, t=task: progress.advance(t, n), encoding=encoding,
+                                 replace=replace, window=window)
             progress.remove_task(task)
             reports.append(report)
     if fmt is OutputFormat.json:
@@ -77,8 +96,9 @@ def ingest(
         for error in report.errors[:20]:
             column = f", column {error.column}" if error.column else ""
             out.print(f"  row {error.row}{column}: {escape(error.message)} [dim]\\[{error.code}][/]")
-        if len(report.errors) > 20:
-            out.print(f"  … and {len(report.errors) - 20} more (all are in the quarantine table and in --format json)")
+        total = report.errors_total if report.errors_total is not None else len(report.errors)
+        if total > 20:
+            out.print(f"  … and {total - 20} more (all are in the quarantine table: `cityscore quarantine`)")
 
 
 @domain_errors
@@ -99,6 +119,10 @@ def compute_cmd(
     policy = build_policy(mode, policy_file, assignments)
     with Warehouse(db) as wh:
         values = compute_kpis(wh, std, registry, policy, year=year, grain=grain)
+        stale = scores_staleness(wh, year)
+    if stale.stale and fmt is OutputFormat.table:
+        err_console.print(f"[yellow]The scores of {year} (run at {stale.since:%Y-%m-%d %H:%M} UTC) are now stale: "
+                          f"{escape(stale.describe())}. Run `cityscore score --year {year}`.[/]")
     summary: dict[str, dict[str, int]] = {}
     for v in values:
         entry = summary.setdefault(v.kpi, {"settlements": 0, "periods": 0, "rows": 0})
@@ -135,9 +159,12 @@ def batches(
             target = found[0][0]
             table = target if target in VALUE_TABLES else f"raw_{target}"
             with wh.transaction():
+                record_deleted(wh, target, delete)
                 for name in (table, "quarantine", "batches"):
                     wh.con.execute(f"DELETE FROM {name} WHERE batch_id = ?", [delete])
-            console().print(f"Batch {delete} ({found[0][1]}) removed with its rows from {table}.")
+            console().print(f"Batch {delete} ({found[0][1]}) removed with its rows from {table}. KPI values and "
+                            "scores computed from it are stale until `cityscore compute` and `cityscore score` run "
+                            "again.")
             return
         rows = [dict(zip(("batch", "table", "file", "source", "rows", "accepted", "rejected", "ingested_at"), r,
                          strict=True)) for r in wh.rows(
@@ -186,3 +213,59 @@ def tables(
     columns = [Column("Table", lambda r: r["table"], no_wrap=True), Column("What", lambda r: r["title"]),
                Column("Required columns", lambda r: r["required"])]
     (print_csv if fmt is OutputFormat.csv else print_table)(listing, columns)
+
+
+@domain_errors
+def quarantine(
+    action: Annotated[str | None, typer.Argument(help="Nothing: the rejected rows by batch and code; "
+                                                       "purge: delete quarantined rows (see --older-than).")] = None,
+    older_than: Annotated[str | None, typer.Option("--older-than", help="With purge: rows quarantined longer ago "
+                                                                        "than this, e.g. 90d, 12w or 6m.")] = None,
+    batch: Annotated[int | None, typer.Option("--batch", help="Only this batch: list its rejected rows.")] = None,
+    fmt: FormatOption = OutputFormat.table,
+    db: DbOption = None,
+) -> None:
+    """Rejected rows kept in the quarantine table (personal data masked). Retention: keep them while the cities may
+    still correct and resend the files, then purge — `cityscore quarantine purge --older-than 90d`."""
+    from ..store.warehouse import utcnow
+
+    if action not in (None, "purge"):
+        raise typer.BadParameter("use purge, or nothing to list", param_hint="ACTION")
+    with Warehouse(db) as wh:
+        if action == "purge":
+            if older_than is None:
+                raise typer.BadParameter("say how old, e.g. --older-than 90d", param_hint="--older-than")
+            cutoff = utcnow() - _age(older_than)
+            with wh.transaction():
+                count = int(wh.scalar("SELECT count(*) FROM quarantine WHERE quarantined_at < ?", [cutoff]) or 0)
+                wh.con.execute("DELETE FROM quarantine WHERE quarantined_at < ?", [cutoff])
+            if fmt is OutputFormat.json:
+                print_json({"purged": count, "before": cutoff.isoformat(sep=" ", timespec="seconds")})
+            else:
+                console().print(f"{count} quarantined row(s) from before {cutoff:%Y-%m-%d %H:%M} UTC deleted.")
+            return
+        if batch is not None:
+            rows = [dict(zip(("row", "column", "code", "message", "fix", "raw"), r, strict=True)) for r in wh.rows(
+                "SELECT row_number, column_name, code, message, fix, raw FROM quarantine WHERE batch_id = ? "
+                "ORDER BY row_number, column_name NULLS FIRST", [batch])]
+            columns = [Column(h.capitalize(), lambda r, h=h: r[h]) for h in ("row", "column", "code", "message")]
+        else:
+            rows = [dict(zip(("batch", "file", "code", "rows", "quarantined_at"), r, strict=True)) for r in wh.rows(
+                "SELECT batch_id, file_name, code, count(*), strftime(min(quarantined_at), '%Y-%m-%d %H:%M') "
+                "FROM quarantine GROUP BY ALL ORDER BY batch_id, code")]
+            columns = [Column("Batch", lambda r: r["batch"], justify="right"), Column("File", lambda r: r["file"]),
+                       Column("Code", lambda r: r["code"]), Column("Rows", lambda r: r["rows"], justify="right"),
+                       Column("Quarantined (UTC)", lambda r: r["quarantined_at"])]
+    if fmt is OutputFormat.json:
+        print_json(rows)
+        return
+    (print_csv if fmt is OutputFormat.csv else print_table)(rows, columns)
+
+
+def _age(text: str) -> timedelta:
+    units = {"d": 1, "w": 7, "m": 30, "y": 365}
+    number, unit = text.strip()[:-1], text.strip()[-1:].lower()
+    if unit not in units or not number.isdigit():
+        raise typer.BadParameter("write a number of days, weeks, months or years: 90d, 12w, 6m, 1y",
+                                 param_hint="--older-than")
+    return timedelta(days=int(number) * units[unit])

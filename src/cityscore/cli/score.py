@@ -21,6 +21,7 @@ from ..scoring.views import result_json, run_json
 from ..settlements import load_registry
 from ..standard import CATEGORIES, Standard
 from ..store import Warehouse
+from ..store.changes import kpi_values_staleness
 from .common import (
     FormatOption,
     LangOption,
@@ -114,6 +115,11 @@ def score(
         run = score_year(std, policy, registry, observations=rows, evidence=evidence, year=year, settlements=chosen)
     else:
         with Warehouse(db) as wh:
+            stale = kpi_values_staleness(wh, year)
+            if stale.stale:
+                err_console.print(f"[yellow]The KPI values of {year} are stale: since they were computed "
+                                  f"({stale.since:%Y-%m-%d %H:%M} UTC) the data changed — {escape(stale.describe())}. "
+                                  f"Run `cityscore compute --year {year}` first; scoring them as they are.[/]")
             rows = scoring_input(wh, (year - 1, year))
             if not rows:
                 raise NotFoundError(f"The warehouse {wh.path} has no KPI values for {year}: ingest data and run "

@@ -1,33 +1,39 @@
-"""``cityscore ingest``: one file into the warehouse, every row accepted or rejected with its reason.
+"""``cityscore ingest``: one file into the warehouse, every row stored once or quarantined with its reason.
 
 1. The file's SHA-256 is compared with the batches already loaded: the same file twice changes nothing
    (``duplicate_batch``).
-2. Its rows stream into a staging table as text (personal identifiers are pseudonymised on the way in, so they never
-   reach the warehouse raw); the target table is the one given or the one whose columns the header matches.
-3. The whole file is typed and checked in SQL (:mod:`.sqlcheck`); settlements are matched by KATO code or by name.
-4. In one transaction: the batch, the good rows, and the bad rows in ``quarantine`` with file, row, column, code and
-   message. Any failure rolls everything back: no partial file is ever stored.
+2. Outside the warehouse's lock, in a private staging database (:mod:`.staging`): the file is read (CSV by DuckDB's
+   reader, after a look at the whole file for its encoding; Parquet by DuckDB; XLSX, JSON and NDJSON streamed in
+   Python), typed and checked in SQL (:mod:`.sqlcheck`), settlements matched by KATO code or name, personal
+   identifiers pseudonymised or, where they do not belong, the row rejected (:mod:`cityscore.records.personal`).
+3. Under the lock, in one transaction (:mod:`.commit`): the batch, the good rows, the quarantine, what the batch
+   replaces, the data changes. Any failure rolls everything back: no partial file is ever stored.
+
+Invariant: ``accepted + rejected == rows``, the data rows of the file (blank lines and all-blank records are not data
+rows); every rejected row is in ``quarantine`` with file, row, column, code, message, fix and its cells, masked.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
 from ..errors import CityScoreError
 from ..records import SCHEMAS, Schema
+from ..records.personal import mask
 from ..settlements import Registry
 from ..standard import Standard
 from ..store.warehouse import Warehouse, utcnow
-from .pseudonym import Pseudonymiser, sql_pseudonym_map
-from .reading import RowBatch, Source, open_source
-from .sqlcheck import error_queries, lit, q, typed_select
+from . import staging
+from .commit import REPLACE_POLICIES, check_key, commit_raw, duplicate_batch, record_loaded
+from .pseudonym import Pseudonymiser, key_fingerprint
+from .reading import Source, file_format, open_source
+from .sqlcheck import TimeWindow, lit
 from .values import RowError
 
 VALUE_TABLES = ("observations", "additional_initiatives")
@@ -40,7 +46,8 @@ class IngestError(ValueError, CityScoreError):
 
 @dataclass
 class IngestReport:
-    """What happened to one file. ``errors`` lists every rejected row's problems."""
+    """What happened to one file. ``errors`` lists the rejected rows' problems (the first
+    :data:`~.staging.REPORT_ERRORS`; ``errors_total`` counts them all, all are in the quarantine table)."""
 
     file: str
     table: str
@@ -52,6 +59,8 @@ class IngestReport:
     errors: list[RowError] = field(default_factory=list)
     encoding: str | None = None
     notes: list[str] = field(default_factory=list)
+    errors_total: int | None = None
+    replaced: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def rejected(self) -> int:
@@ -62,7 +71,9 @@ class IngestReport:
             "file": self.file, "table": self.table, "source": self.source, "batch_id": self.batch_id,
             "rows": self.rows, "accepted": self.accepted, "rejected": self.rejected,
             "duplicate_batch": self.duplicate_batch, "encoding": self.encoding, "notes": self.notes,
-            "errors": [{"row": e.row, "column": e.column, "code": e.code, "message": e.message} for e in self.errors],
+            "errors": [{k: v for k, v in e.to_json().items() if k != "file"} for e in self.errors],
+            "errors_total": len(self.errors) if self.errors_total is None else self.errors_total,
+            "replaced": self.replaced,
         }
 
 
@@ -74,16 +85,7 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def canonical_header(header: list[str], schema: Schema) -> dict[int, str]:
-    """Header positions → schema column names (exact names first, then aliases)."""
-    out: dict[int, str] = {}
-    for column in schema.columns:
-        names = (column.name, *column.aliases)
-        for position, name in enumerate(header):
-            if position not in out and name in names:
-                out[position] = column.name
-                break
-    return out
+canonical_header = staging.canonical_header
 
 
 def guess_table(header: list[str]) -> str:
@@ -107,6 +109,16 @@ def guess_table(header: list[str]) -> str:
     return candidates[0][1]
 
 
+@dataclass(frozen=True)
+class Options:
+    table: str | None = None
+    settlement: str | None = None
+    source: str = "native"
+    encoding: str = "auto"
+    replace: str = "span"
+    window: TimeWindow = field(default_factory=TimeWindow)
+
+
 def ingest_file(
     wh: Warehouse,
     path: Path,
@@ -119,190 +131,176 @@ def ingest_file(
     source: str = "native",
     opened: Source | None = None,
     progress: Progress | None = None,
+    encoding: str = "auto",
+    replace: str = "span",
+    window: TimeWindow | None = None,
 ) -> IngestReport:
-    """Load ``path`` (or an already ``opened`` adapter source) into the warehouse; see the module docstring."""
-    path = Path(path)
+    """Load ``path`` (or an already ``opened`` adapter source) into the open warehouse ``wh``."""
+    options = Options(table, settlement, source, encoding, replace, window or TimeWindow())
+    return _ingest(lambda: nullcontext(wh), wh.path, Path(path), std=std, registry=registry,
+                   pseudonymiser=pseudonymiser, options=options, opened=opened, progress=progress, held=wh)
+
+
+def ingest_into(
+    db: Path,
+    path: Path,
+    *,
+    std: Standard,
+    registry: Registry,
+    pseudonymiser: Pseudonymiser,
+    table: str | None = None,
+    settlement: str | None = None,
+    source: str = "native",
+    opened: Source | None = None,
+    progress: Progress | None = None,
+    encoding: str = "auto",
+    replace: str = "span",
+    window: TimeWindow | None = None,
+) -> IngestReport:
+    """Load ``path`` into the warehouse file ``db``, opening it for writing only to commit: readers (the
+    dashboard, the API) never wait for the file to be read and checked."""
+    options = Options(table, settlement, source, encoding, replace, window or TimeWindow())
+    return _ingest(lambda: Warehouse(db), Path(db), Path(path), std=std, registry=registry,
+                   pseudonymiser=pseudonymiser, options=options, opened=opened, progress=progress, held=None)
+
+
+def _ingest(open_wh: Callable[[], AbstractContextManager[Warehouse]], db: Path, path: Path, *, std: Standard,
+            registry: Registry, pseudonymiser: Pseudonymiser, options: Options, opened: Source | None,
+            progress: Progress | None, held: Warehouse | None) -> IngestReport:
+    if options.replace not in REPLACE_POLICIES:
+        raise IngestError(f"--replace {options.replace}: use one of {', '.join(REPLACE_POLICIES)}.")
+    if options.settlement is not None and registry.resolve(options.settlement) is None:
+        raise IngestError(f"--settlement '{options.settlement}' is not a rated settlement; use its KATO code.")
     digest = sha256_of(path)
-    src = opened or open_source(path)
-    name = table or guess_table(src.header)
-    if name not in SCHEMAS and name not in VALUE_TABLES:
-        raise IngestError(f"Unknown table '{name}'. Tables: {', '.join([*SCHEMAS, *VALUE_TABLES])}.")
-    report = IngestReport(str(path), name, source, encoding=src.encoding, notes=list(src.notes))
-    existing = wh.rows("SELECT batch_id, rows_accepted FROM batches WHERE content_sha256 = ? AND table_name = ? "
-                       "AND source = ?", [digest, name, source])
-    if existing:
-        report.batch_id, report.duplicate_batch = existing[0][0], True
-        report.notes.append(f"already loaded as batch {existing[0][0]}; nothing changed")
-        return report
-    if settlement is not None and registry.resolve(settlement) is None:
-        raise IngestError(f"--settlement '{settlement}' is not a rated settlement; use its KATO code.")
-    if name in VALUE_TABLES:
-        return _ingest_values(wh, path, src, report, digest, std, registry, settlement)
-    return _ingest_raw(wh, path, src, SCHEMAS[name], report, digest, registry, pseudonymiser, settlement, progress)
+    fingerprint = key_fingerprint(pseudonymiser.key)
+    with staging.workspace(db) as workdir:
+        fmt = "adapter" if opened is not None else file_format(path)
+        csvf = None
+        if opened is not None:
+            src: Source | None = opened
+            header = opened.header
+        elif fmt == "csv":
+            from .csvsource import prepare_csv
 
-
-# --- raw record tables ----------------------------------------------------------------------------------------
-def _ingest_raw(wh: Warehouse, path: Path, src: Source, schema: Schema, report: IngestReport, digest: str,
-                registry: Registry, pseudonymiser: Pseudonymiser, settlement: str | None,
-                progress: Progress | None) -> IngestReport:
-    con = wh.con
-    positions = canonical_header(src.header, schema)
-    unknown = [h for i, h in enumerate(src.header) if i not in positions and h]
-    if unknown:
-        report.notes.append("columns not in the schema, ignored: " + ", ".join(unknown))
-    present = set(positions.values())
-    missing = [c for c in schema.required if c not in present and not (c == "settlement" and settlement)]
-    if missing:
-        report.errors = [RowError(path.name, 1, c, "missing-column", f"the file has no column '{c}' (nor any of its "
-                                  f"other names: {', '.join(schema.column(c).aliases) or '—'})") for c in missing]
-        report.rows = sum(len(b.rows) for b in src.batches)
+            csvf = prepare_csv(path, workdir, encoding=options.encoding)
+            src, header = None, csvf.header
+        else:
+            src = open_source(path)
+            header = src.header
+        name = options.table or guess_table(header)
+        if name not in SCHEMAS and name not in VALUE_TABLES:
+            raise IngestError(f"Unknown table '{name}'. Tables: {', '.join([*SCHEMAS, *VALUE_TABLES])}.")
+        report = IngestReport(str(path), name, options.source)
+        stored = _already_loaded(held, db, digest, name, options.source, fingerprint)
+        if stored is not None:
+            report.batch_id, report.duplicate_batch = stored, True
+            report.notes.append(f"already loaded as batch {stored}; nothing changed")
+            return report
+        if name in VALUE_TABLES:
+            if src is None:
+                src = open_source(path)
+            with open_wh() as wh:
+                check_key(wh, fingerprint)
+                return _ingest_values(wh, path, src, report, digest, std, registry, options.settlement)
+        schema = SCHEMAS[name]
+        missing = staging.missing_columns(path.name, header, schema, options.settlement)
+        if missing:
+            report.errors, report.encoding = missing, csvf.encoding if csvf else (src.encoding if src else None)
+            report.rows = _count_rows(csvf, src)
+            return report
+        staged = _stage(workdir, path, fmt, csvf, src, schema, registry, pseudonymiser, options, progress)
+        report.encoding, report.notes = staged.encoding, staged.notes
+        with open_wh() as wh:
+            done = commit_raw(wh, staged, path=path, digest=digest, source=options.source,
+                              settlement=options.settlement, replace=options.replace, fingerprint=fingerprint)
+    if done.duplicate_of is not None:
+        report.batch_id, report.duplicate_batch = done.duplicate_of, True
+        report.notes.append(f"already loaded as batch {done.duplicate_of}; nothing changed")
         return report
-    columns = [c.name for c in schema.columns]
-    con.execute("DROP TABLE IF EXISTS stg")
-    con.execute("CREATE TEMP TABLE stg (_row BIGINT, " + ", ".join(f"{q(c)} VARCHAR" for c in columns) + ")")
-    problems: list[RowError] = []
-    pii: dict[str, str] = {c.name: c.pseudonymise for c in schema.columns if c.pseudonymise}
-    if src.format == "parquet" and src.path == path:
-        report.rows = _stage_parquet(con, path, src.header, positions, columns, pii, settlement, pseudonymiser,
-                                     problems)
-        if progress:
-            progress(report.rows)
-    else:
-        for batch in src.batches:
-            _stage(con, batch, positions, columns, pii, settlement, pseudonymiser, problems, path.name)
-            report.rows += len(batch.rows)
-            if progress:
-                progress(len(batch.rows))
-    con.execute("DROP TABLE IF EXISTS typed")
-    con.execute(f"CREATE TEMP TABLE typed AS {typed_select(schema)}")
-    _map_settlements(con, registry)
-    errors = [*problems, *_sql_errors(con, schema, path.name)]
-    # a row the reader or adapter already rejected keeps that reason only: its other errors follow from it
-    flagged = {e.row for e in problems if e.code not in ("invalid-phone", "invalid-iin")}
-    errors = [*problems, *(e for e in errors[len(problems):] if e.row not in flagged)]
-    bad_rows = {e.row for e in errors}
-    report.errors = sorted(errors, key=lambda e: (e.row, e.column or "", e.code))
-    con.execute("DROP TABLE IF EXISTS bad")
-    con.execute("CREATE TEMP TABLE bad (_row BIGINT)")
-    if bad_rows:
-        con.register("bad_rows", pa.table({"_row": pa.array(sorted(bad_rows), pa.int64())}))
-        con.execute("INSERT INTO bad SELECT _row FROM bad_rows")
-        con.unregister("bad_rows")
-    select = ", ".join("m.kato" if c == "settlement" else f"t.{q(c)}" for c in columns)
-    with wh.transaction():
-        batch_id = int(wh.scalar("SELECT nextval('batch_ids')"))
-        con.execute(f"INSERT INTO raw_{schema.table} SELECT {batch_id}, t._row, {select} FROM typed t "
-                    "JOIN settlement_map m ON m.raw = t.settlement WHERE t._row NOT IN (SELECT _row FROM bad)")
-        accepted = int(wh.scalar(f"SELECT count(*) FROM raw_{schema.table} WHERE batch_id = ?", [batch_id]) or 0)
-        _record_batch(wh, batch_id, schema.table, path, digest, report, src, settlement, accepted)
-        _quarantine(wh, batch_id, path.name, report.errors)
-    report.batch_id, report.accepted = batch_id, accepted
+    report.batch_id, report.rows, report.accepted = done.batch_id, staged.rows, done.accepted
+    report.errors, report.errors_total = staged.errors, staged.errors_total + done.conflicts
+    if done.conflicts:
+        report.errors = sorted([*staged.errors, *_conflict_errors(db if held is None else held.path, held, done,
+                                                                  path.name, schema)],
+                               key=lambda e: (e.row, e.column or "", e.code))[:staging.REPORT_ERRORS]
+    report.replaced = done.replaced
+    for item in done.replaced:
+        report.notes.append(f"replaced {item['rows']} row(s) of batch {item['batch_id']} for {item['settlement']} "
+                            f"from {item['first']} to {item['last']}")
     return report
 
 
-def _stage(con: Any, batch: RowBatch, positions: dict[int, str], columns: list[str], pii: dict[str, str],
-           settlement: str | None, pseudonymiser: Pseudonymiser, problems: list[RowError], file_name: str) -> None:
-    data: dict[str, list[str | None]] = {c: [None] * len(batch.rows) for c in columns}
-    rows = [n for n, _ in batch.rows]
-    for i, (number, cells) in enumerate(batch.rows):
-        for position, column in positions.items():
-            if position < len(cells):
-                data[column][i] = cells[position]
-        if settlement and (data["settlement"][i] is None or not str(data["settlement"][i]).strip()):
-            data["settlement"][i] = settlement
-        for column, kind in pii.items():
-            value = data[column][i]
-            if value is not None and value.strip() and kind:
-                data[column][i], problem = pseudonymiser.pseudonymise(kind, value)
-                if problem:
-                    problems.append(RowError(file_name, number, column, f"invalid-{kind}", problem))
-    for number, (code, message) in batch.problems.items():
-        problems.append(RowError(file_name, number, None, code, message))
-    table = pa.table({"_row": pa.array(rows, pa.int64()), **{c: pa.array(v, pa.string()) for c, v in data.items()}})
-    con.register("batch_rows", table)
-    con.execute("INSERT INTO stg SELECT * FROM batch_rows")
-    con.unregister("batch_rows")
+def _stage(workdir: Path, path: Path, fmt: str, csvf: Any, src: Source | None, schema: Schema, registry: Registry,
+           pseudonymiser: Pseudonymiser, options: Options, progress: Progress | None) -> staging.Staged:
+    defaults = {"settlement": options.settlement} if options.settlement else {}
+    db = workdir / "stage.duckdb"
+    con = staging.connect_staging(db)
+    try:
+        notes: list[str] = []
+        encoding = None
+        if csvf is not None:
+            csvf, regular = staging.stage_csv(con, workdir, path, schema, options.window, defaults,
+                                              encoding=options.encoding)
+            notes, encoding = list(csvf.notes), csvf.encoding
+            if not regular:
+                notes.append("quoted values span lines: read by the exact reader")
+                staging.stage_rows(con, staging.read_csv_python(csvf), schema, options.window, defaults, progress)
+        elif src is not None and src.format == "parquet" and src.path == path and fmt == "parquet":
+            staging.stage_parquet(con, path, src.header, schema, options.window, defaults)
+        elif src is not None:
+            notes, encoding = list(src.notes), src.encoding
+            staging.stage_rows(con, src, schema, options.window, defaults, progress)
+        staging.check(con, schema, options.window, registry, pseudonymiser, path.name)
+        staging.coverage(con, schema)
+        staged = staging.Staged(db, schema, path.name, src.format if src is not None else "csv", encoding,
+                                notes=notes)
+        staging.summary(con, staged)
+        if progress:
+            progress(staged.rows)
+        return staged
+    finally:
+        con.close()
 
 
-def _stage_parquet(con: Any, path: Path, header: list[str], positions: dict[int, str], columns: list[str],
-                   pii: dict[str, str], settlement: str | None, pseudonymiser: Pseudonymiser,
-                   problems: list[RowError]) -> int:
-    """Stage a Parquet file inside DuckDB, without passing its rows through Python: every column as text, the row
-    number as the position in the file. Personal identifiers are pseudonymised per distinct value."""
-    import duckdb
-
-    names = duckdb.connect().execute(f"SELECT name FROM parquet_schema({lit(str(path))})").fetchall()
-    original = {header[i]: str(n[0]) for i, n in enumerate(names[1:]) if i < len(header)}  # skip the root node
-    by_column = {column: original[header[position]] for position, column in positions.items()}
-    selects = []
-    for column in columns:
-        source = by_column.get(column)
-        text = f"CAST({q(source)} AS VARCHAR)" if source else "CAST(NULL AS VARCHAR)"
-        if column == "settlement" and settlement:
-            text = f"COALESCE(NULLIF(trim({text}), ''), {lit(settlement)})"
-        selects.append(f"{text} AS {q(column)}")
-    con.execute(f"INSERT INTO stg SELECT file_row_number + 1 AS _row, {', '.join(selects)} "
-                f"FROM read_parquet({lit(str(path))}, file_row_number = true)")
-    replaced = []
-    for column, kind in pii.items():
-        if column not in by_column:
-            continue
-        mapping = f"pii_{column}"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {mapping} AS "
-                    + sql_pseudonym_map(kind, f"SELECT {q(column)} AS raw FROM stg", pseudonymiser.key))
-        for row, value in con.execute(f"SELECT s._row, s.{q(column)} FROM stg s JOIN {mapping} m "
-                                      f"ON s.{q(column)} = m.raw WHERE NOT m.valid").fetchall():
-            _, message = pseudonymiser.pseudonymise(kind, value)
-            problems.append(RowError(path.name, int(row), column, f"invalid-{kind}", message or "invalid"))
-        replaced.append((column, mapping))
-    if replaced:  # one rewrite of the staging table with every identifier replaced by its pseudonym
-        swaps = ", ".join(f"COALESCE(m{i}.token, s.{q(c)}) AS {q(c)}" for i, (c, _) in enumerate(replaced))
-        joins = " ".join(f"LEFT JOIN {m} m{i} ON s.{q(c)} = m{i}.raw" for i, (c, m) in enumerate(replaced))
-        con.execute(f"CREATE OR REPLACE TEMP TABLE stg_pseudonymised AS SELECT s.* REPLACE ({swaps}) "
-                    f"FROM stg s {joins}")
-        con.execute("DROP TABLE stg")
-        con.execute("ALTER TABLE stg_pseudonymised RENAME TO stg")
-    return int(con.execute("SELECT count(*) FROM stg").fetchall()[0][0])
+def _count_rows(csvf: Any, src: Source | None) -> int:
+    if csvf is not None:
+        return max(0, int(csvf.physical_lines) - 1 - len(csvf.blank_lines))
+    return sum(len(b.rows) for b in src.batches) if src is not None else 0
 
 
-def _map_settlements(con: Any, registry: Registry) -> None:
-    """Distinct settlement cells → KATO codes (or the reason they are not one)."""
-    values = [r[0] for r in con.execute("SELECT DISTINCT settlement FROM typed WHERE settlement IS NOT NULL")
-              .fetchall()]
-    kato: list[str | None] = []
-    problem: list[str | None] = []
-    for value in values:
-        found = registry.resolve(value)
-        kato.append(found.kato if found else None)
-        if found:
-            problem.append(None)
-        elif len(registry.by_name(value)) > 1:
-            problem.append("ambiguous-settlement")
+def _already_loaded(held: Warehouse | None, db: Path, digest: str, table: str, source: str,
+                    fingerprint: str) -> int | None:
+    """The batch that holds this very file, looked up without taking the write lock."""
+    if held is not None:
+        return duplicate_batch(held, digest, table, source)
+    if not db.exists():
+        return None
+    try:
+        with Warehouse(db, read_only=True) as wh:
+            return duplicate_batch(wh, digest, table, source)
+    except CityScoreError:
+        return None  # an older schema, or busy: the write phase checks again
+
+
+def _conflict_errors(db: Path, held: Warehouse | None, done: Any, file_name: str, schema: Schema) -> list[RowError]:
+    @contextmanager
+    def reader() -> Iterator[Warehouse]:
+        if held is not None:
+            yield held
         else:
-            problem.append("unknown-settlement")
-    con.execute("DROP TABLE IF EXISTS settlement_map")
-    con.execute("CREATE TEMP TABLE settlement_map (raw VARCHAR, kato VARCHAR, problem VARCHAR)")
-    if values:
-        con.register("mapped", pa.table({"raw": pa.array(values, pa.string()), "kato": pa.array(kato, pa.string()),
-                                         "problem": pa.array(problem, pa.string())}))
-        con.execute("INSERT INTO settlement_map SELECT * FROM mapped")
-        con.unregister("mapped")
+            with Warehouse(db, read_only=True) as wh:
+                yield wh
 
-
-def _sql_errors(con: Any, schema: Schema, file_name: str) -> list[RowError]:
-    queries = list(error_queries(schema))
-    queries.append(
-        "SELECT t._row, 'settlement', m.problem, CASE m.problem WHEN 'ambiguous-settlement' THEN printf('''%s'' names "
-        "several settlements; use the 9-digit KATO code', t.settlement) ELSE printf('''%s'' is neither a KATO code nor "
-        "the name of a rated settlement; use the 9-digit KATO code (cityscore settlements --search NAME)', "
-        "t.settlement) END FROM typed t JOIN settlement_map m ON m.raw = t.settlement WHERE m.problem IS NOT NULL")
-    rows = con.execute(" UNION ALL ".join(f"({sql})" for sql in queries)).fetchall()
-    return [RowError(file_name, int(r[0]), r[1], r[2], r[3]) for r in rows]
+    with reader() as wh:
+        rows = wh.rows("SELECT row_number, column_name, code, message, fix FROM quarantine WHERE batch_id = ? AND "
+                       f"code = 'already-stored' ORDER BY row_number LIMIT {staging.REPORT_ERRORS}", [done.batch_id])
+    return [RowError(file_name, int(r[0]), r[1], r[2], r[3], r[4] or "") for r in rows]
 
 
 # --- value tables (observations, additional initiatives) ------------------------------------------------------
 def _ingest_values(wh: Warehouse, path: Path, src: Source, report: IngestReport, digest: str, std: Standard,
                    registry: Registry, settlement: str | None) -> IngestReport:
+    report.encoding, report.notes = src.encoding, [*report.notes, *src.notes]
     from .evidence import parse_evidence_rows
     from .observations import parse_observation_rows
 
@@ -340,7 +338,8 @@ def _ingest_values(wh: Warehouse, path: Path, src: Source, report: IngestReport,
         if values:
             wh.con.executemany(insert, [(batch_id, *v) for v in values])
         _record_batch(wh, batch_id, report.table, path, digest, report, src, settlement, len(values))
-        _quarantine(wh, batch_id, path.name, report.errors, raw=[raw.get(e.row) for e in report.errors])
+        _quarantine_values(wh, batch_id, path.name, report.errors, [raw.get(e.row) for e in report.errors])
+        record_loaded(wh, report.table, batch_id, utcnow())
     report.batch_id, report.accepted = batch_id, len(values)
     return report
 
@@ -361,14 +360,20 @@ def _stored_periods(wh: Warehouse) -> dict[tuple[str, str, str | None], list[tup
 def _record_batch(wh: Warehouse, batch_id: int, table: str, path: Path, digest: str, report: IngestReport,
                   src: Source, settlement: str | None, accepted: int) -> None:
     wh.con.execute(
-        "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO batches (batch_id, table_name, file_name, file_path, content_sha256, source, file_format, "
+        "encoding, settlement_override, rows_total, rows_accepted, rows_rejected, ingested_at, rows_replaced) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
         [batch_id, table, path.name, str(path.resolve()), digest, report.source, src.format, src.encoding,
          settlement, report.rows, accepted, report.rows - accepted, utcnow()])
 
 
-def _quarantine(wh: Warehouse, batch_id: int, file_name: str, errors: list[RowError], *,
-                raw: list[str | None] | None = None) -> None:
-    """Rejected rows with their reasons; ``raw`` is the row as read (else taken from the staging table)."""
+def _quarantine_values(wh: Warehouse, batch_id: int, file_name: str, errors: list[RowError],
+                       raw: list[str | None]) -> None:
+    """Rejected rows of a value file with their reasons and their cells, masked."""
+    import pyarrow as pa
+
+    from .codes import fix_for
+
     if not errors:
         return
     table = pa.table({
@@ -377,16 +382,14 @@ def _quarantine(wh: Warehouse, batch_id: int, file_name: str, errors: list[RowEr
         "row_number": pa.array([e.row for e in errors], pa.int64()),
         "column_name": pa.array([e.column for e in errors], pa.string()),
         "code": pa.array([e.code for e in errors], pa.string()),
-        "message": pa.array([e.message for e in errors], pa.string()),
-        "raw": pa.array(raw if raw is not None else [None] * len(errors), pa.string()),
+        "message": pa.array([mask(e.message) for e in errors], pa.string()),
+        "raw": pa.array([mask(r) if r else r for r in raw], pa.string()),
+        "fix": pa.array([e.fix or fix_for(e.code) for e in errors], pa.string()),
     })
     wh.con.register("errs", table)
-    if raw is None:
-        wh.con.execute("INSERT INTO quarantine SELECT e.batch_id, e.file_name, e.row_number, e.column_name, e.code, "
-                       "e.message, to_json(s) FROM errs e LEFT JOIN stg s ON s._row = e.row_number")
-    else:
-        wh.con.execute("INSERT INTO quarantine SELECT * FROM errs")
+    wh.con.execute("INSERT INTO quarantine (batch_id, file_name, row_number, column_name, code, message, raw, fix, "
+                   "quarantined_at) SELECT *, ? FROM errs", [utcnow()])
     wh.con.unregister("errs")
 
 
-__all__ = ["IngestError", "IngestReport", "guess_table", "ingest_file", "lit"]
+__all__ = ["IngestError", "IngestReport", "guess_table", "ingest_file", "ingest_into", "lit"]

@@ -20,6 +20,7 @@ import secrets
 from pathlib import Path
 
 from ..errors import CityScoreError
+from ..records.personal import iin_is_valid
 
 KEY_ENV = "CITYSCORE_PSEUDONYM_KEY"
 
@@ -62,20 +63,6 @@ def normalise_phone(text: str) -> str | None:
     return digits if len(digits) == 11 and digits[0] == "7" else None
 
 
-def iin_is_valid(iin: str) -> bool:
-    """The control digit of an ИИН/БИН (12 digits; weights 1…11, then 3…11,1,2 when the first sum gives 10)."""
-    if len(iin) != 12 or not iin.isdigit():
-        return False
-    digits = [int(d) for d in iin]
-    check = sum(d * w for d, w in zip(digits[:11], range(1, 12), strict=True)) % 11
-    if check == 10:
-        weights = [3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2]
-        check = sum(d * w for d, w in zip(digits[:11], weights, strict=True)) % 11
-        if check == 10:
-            return False
-    return check == digits[11]
-
-
 class Pseudonymiser:
     """Keyed hashing of identifiers, with a cache (the same caller appears many times in a file)."""
 
@@ -104,6 +91,24 @@ class Pseudonymiser:
         if not iin_is_valid(normal):
             return self.token(kind, raw), f"'{_mask(raw)}' is not a valid ИИН (12 digits with a correct control digit)"
         return self.token(kind, normal), None
+
+
+def _pads(key: bytes) -> tuple[str, str]:
+    padded = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
+    return bytes(b ^ 0x36 for b in padded).hex(), bytes(b ^ 0x5C for b in padded).hex()
+
+
+def sql_token(kind: str, expr: str, key: bytes) -> str:
+    """SQL giving :meth:`Pseudonymiser.token` of the text ``expr`` (HMAC-SHA256 computed by DuckDB)."""
+    ipad, opad = _pads(key)
+    return (f"'{kind[:1]}_' || substr(sha256(unhex('{opad}') || unhex(sha256(unhex('{ipad}') || "
+            f"encode('{kind}:' || {expr})))), 1, 32)")
+
+
+def key_fingerprint(key: bytes) -> str:
+    """What the warehouse records of the key: an HMAC of a fixed text, which tells two keys apart and reveals
+    nothing of either."""
+    return hmac.digest(key, b"cityscore pseudonym key fingerprint", "sha256").hex()[:16]
 
 
 def sql_pseudonym_map(kind: str, values_sql: str, key: bytes) -> str:

@@ -16,16 +16,22 @@ from typing import Any
 
 @dataclass(frozen=True)
 class RowError:
-    """What is wrong with one row: ``{file, row, column, code, message}``; the message says what to do."""
+    """What is wrong with one row: ``{file, row, column, code, message, fix}``; ``fix`` says what to do (by default
+    the fix of the code, :mod:`.codes`)."""
 
     file: str
     row: int
     column: str | None
     code: str
     message: str
+    fix: str = ""
 
     def to_json(self) -> dict[str, object]:
-        return asdict(self)
+        from .codes import fix_for
+
+        out = asdict(self)
+        out["fix"] = self.fix or fix_for(self.code)
+        return out
 
     def render(self) -> str:
         column = f", column {self.column}" if self.column else ""

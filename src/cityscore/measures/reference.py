@@ -18,6 +18,15 @@ def render_data_reference(std: Standard) -> str:
         "offset are converted to UTC; without one they are Kazakhstan civil time. `cityscore compute --year Y` "
         "turns them into KPI values with the measures below, per settlement and civil month.",
         "",
+        "Every numeric column has a plausible range (below); `NaN`, `inf` and numbers out of range are rejected. "
+        "Timestamps and dates must fall in the plausible window (default 2000-01-01 … 2100-01-01; "
+        "`CITYSCORE_INGEST_EARLIEST`, `CITYSCORE_INGEST_LATEST`), offsets within ±14:00.",
+        "",
+        "Personal data: the designated columns are pseudonymised (a keyed HMAC; the same person gets the same "
+        "pseudonym). A phone number or ИИН found in any other text column is pseudonymised when the column is an "
+        "id (\"pseudonymised if personal\" below) and rejects the row otherwise (`personal-data`). Rejected rows "
+        "are kept in `quarantine` with every phone number and twelve-digit number masked.",
+        "",
         "## Measures",
         "",
         "| KPI | name | table | kind | definition |",
@@ -36,6 +45,10 @@ def render_data_reference(std: Standard) -> str:
         out += [f"## `{schema.table}` — {schema.title}", "", schema.description, ""]
         if schema.key:
             out += [f"Unique id: `{schema.key}` (a repeated or already stored id is rejected).", ""]
+        else:
+            streams = ", ".join(f"`{c}`" for c in ("settlement", *schema.scope))
+            out += [f"No record id. A stream is one {streams}; a file replaces, per stream, the rows earlier files "
+                    f"held for the span of `{schema.time}` it covers (`--replace none` appends instead).", ""]
         out += ["| column | type | required | meaning | allowed values | other names |", "|---|---|---|---|---|---|"]
         for c in schema.columns:
             limits = []
@@ -45,6 +58,8 @@ def render_data_reference(std: Standard) -> str:
                 limits.append(f"≤ {c.maximum:g}")
             if c.pseudonymise:
                 limits.append(f"pseudonymised ({c.pseudonymise})")
+            elif c.type == "text" and c.if_personal == "pseudonymise":
+                limits.append("pseudonymised if personal")
             meaning = c.description + (f" ({', '.join(limits)})" if limits else "")
             out.append(f"| `{c.name}` | {c.type} | {'yes' if c.required else ''} | {meaning} | "
                        f"{', '.join(c.choices)} | {', '.join(c.aliases)} |")

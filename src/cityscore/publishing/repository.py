@@ -7,12 +7,12 @@ runs (a read that meets a write in progress waits up to two seconds, then fails 
 :class:`~cityscore.store.WarehouseBusyError`, which the API answers with 503 and ``Retry-After``).
 
 Results are cached until the warehouse file changes (checked at most once a second), so a page or an API call
-costs a dictionary lookup once its data has been read; a new run is picked up on the next request.
+costs a dictionary lookup once its data has been read; a new run is picked up on the next request. A non-finite
+number read from the warehouse (NaN, ±inf) is published as no value (``None``; :mod:`.finite`).
 """
 
 from __future__ import annotations
 
-import json
 import statistics
 import threading
 import time
@@ -32,6 +32,7 @@ from ..scoring.normalise import resolve
 from ..settlements import Registry, Settlement
 from ..standard import Category, Standard
 from ..store import WarehouseError, connect
+from .finite import finite, loads
 
 READ_WAIT_SECONDS = 2.0
 CACHE_ENTRIES = 4000
@@ -120,7 +121,7 @@ class Repository:
         rows = self._rows("SELECT run_id, year, standard_version, policy_json, created_at FROM score_runs "
                           "ORDER BY year, (policy_json = ?), run_id", [official])
         for run_id, year, version, policy, created in rows:  # the last of each year wins
-            runs[int(year)] = RunInfo(int(run_id), int(year), str(version), json.loads(policy), str(created))
+            runs[int(year)] = RunInfo(int(run_id), int(year), str(version), loads(policy), str(created))
         fresh = _Snapshot(stamp, runs)
         with self._lock:
             self._snapshot = fresh
@@ -170,7 +171,7 @@ class Repository:
         """Every settlement's result of the published run (the shape of ``cityscore score --format json``)."""
         run = self.run(year)
         all_results: list[dict[str, Any]] = self._cached(("results", run.run_id), lambda: [
-            json.loads(r[0]) for r in self._rows(
+            loads(r[0]) for r in self._rows(
                 "SELECT result_json FROM scores WHERE run_id = ? ORDER BY CASE category WHEN 'republican' THEN 0 "
                 "WHEN 'oblast' THEN 1 ELSE 2 END, rank, settlement", [run.run_id])])
         return [r for r in all_results if category is None or r["category"] == category]
@@ -204,6 +205,7 @@ class Repository:
                               "k.settlement", [run.run_id, kpi_id])
             values = []
             for settlement, category, actual, target, score, counts, reason in rows:
+                actual, target, score = finite(actual), finite(target), finite(score)
                 record = self.registry.get(settlement)
                 values.append({"settlement": settlement, "name_ru": record.name_ru if record else settlement,
                                "name_kk": record.name_kk if record else settlement,
@@ -235,6 +237,7 @@ class Repository:
                           "WHERE settlement = ? AND period_end = period_start ORDER BY period_start", [settlement.kato])
         records = []
         for kpi_id, day, value, numerator, denominator in rows:
+            value, numerator, denominator = finite(value), finite(numerator), finite(denominator)
             kpi = self.std.kpi(kpi_id)
             target = kpi.targets.target(settlement.category) if kpi else None
             if kpi is None or target is None or target.kind != "threshold" or target.value is None:
@@ -264,8 +267,8 @@ class Repository:
             windows = {w: {"start": window_bounds(result.as_of, w)[0].isoformat(), "end": result.as_of.isoformat(),
                            "days": n} for w, n in WINDOWS.items()}
             return {"settlement": kato, "as_of": result.as_of.isoformat(), "first_day": min(days).isoformat(),
-                    "last_day": max(days).isoformat(), "windows": windows, "metrics": result.metrics,
-                    "overall": result.overall, "overall_cap": overall_cap}
+                    "last_day": max(days).isoformat(), "windows": windows, "metrics": finite(result.metrics),
+                    "overall": finite(result.overall), "overall_cap": overall_cap}
 
         data: dict[str, Any] = self._cached(("monitor", kato, as_of, overall_cap), build)
         return data
@@ -284,7 +287,8 @@ class Repository:
                 (f"SELECT {columns} FROM observations WHERE settlement = ? AND year(period_start) = ?",
                  [settlement.kato, run.year]))
             from_raw = {r[0] for r in computed}  # computed values win over sent ones (decisions.md D-35)
-            observations = [Observation(settlement.kato, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7])
+            observations = [Observation(settlement.kato, r[0], r[1], r[2], finite(r[3]), finite(r[4]), finite(r[5]),
+                                        finite(r[6]), r[7])
                             for r in [*computed, *(r for r in sent if r[0] not in from_raw)]]
             policy = ScoringPolicy.monitoring()
             points = []
@@ -301,8 +305,8 @@ class Repository:
                 category: Category = settlement.category
                 result = score_settlement(self.std, policy, settlement=settlement.kato, category=category,
                                           year=run.year, annual=annual)
-                points.append({"month": f"{run.year}-{month:02d}", "cityscore": result.cityscore,
-                               "coverage": result.coverage})
+                points.append(finite({"month": f"{run.year}-{month:02d}", "cityscore": result.cityscore,
+                                      "coverage": result.coverage}))
             return points
 
         points: list[dict[str, Any]] = self._cached(("trend", run.run_id, kato), build)

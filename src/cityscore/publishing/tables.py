@@ -1,11 +1,20 @@
-"""Every table the API and the dashboard show, as CSV or XLSX: flat rows with stable column names."""
+"""Every table the API and the dashboard show, as CSV or XLSX: flat rows with stable column names.
+
+Cells are made safe for spreadsheets: a text that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return gets a leading ``'`` so that no spreadsheet runs it as a formula (OWASP, "CSV Injection"); numbers stay
+numbers, negative ones included; a non-finite number (NaN, ±inf) is an empty cell. In XLSX every text is written
+as a string cell, never as a formula.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Sequence
 from typing import Any
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def flatten(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -31,15 +40,29 @@ def columns_of(rows: Sequence[dict[str, Any]]) -> list[str]:
     return names
 
 
+def cell(value: Any) -> Any:
+    """A value as a spreadsheet cell: formula-like text neutralised, non-finite numbers as no value (``None``)."""
+    if isinstance(value, str):
+        return "'" + value if value.startswith(FORMULA_STARTS) else value
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
 def to_csv(rows: Sequence[dict[str, Any]]) -> str:
     flat = [flatten(r) for r in rows]
     names = columns_of(flat)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(names)
-    for row in flat:
-        writer.writerow(["" if row.get(n) is None else row.get(n) for n in names])
-    return buffer.getvalue()
+    out, line = io.StringIO(), io.StringIO()
+    # With "\r" in the writer's line terminator a text holding a carriage return is quoted (a bare one would end the
+    # row in a spreadsheet, and the rest could start a formula); each row still ends with "\n".
+    writer = csv.writer(line, lineterminator="\r\n")
+    for values in [[cell(n) for n in names],
+                   *(["" if (value := cell(row.get(n))) is None else value for n in names] for row in flat)]:
+        writer.writerow(values)
+        out.write(line.getvalue()[:-2] + "\n")
+        line.seek(0)
+        line.truncate()
+    return out.getvalue()
 
 
 def to_xlsx(rows: Sequence[dict[str, Any]], sheet: str = "data") -> bytes:
@@ -52,14 +75,21 @@ def to_xlsx(rows: Sequence[dict[str, Any]], sheet: str = "data") -> bytes:
     book = Workbook(write_only=True)
     page = book.create_sheet(sheet[:31])
     page.freeze_panes = "A2"
+
+    def text(value: str) -> Any:
+        written = WriteOnlyCell(page, value=value)
+        written.data_type = "s"  # a string, whatever it looks like
+        return written
+
     header = []
     for name in names:
-        cell = WriteOnlyCell(page, value=name)
-        cell.font = Font(bold=True)
-        header.append(cell)
+        heading = text(cell(name))
+        heading.font = Font(bold=True)
+        header.append(heading)
     page.append(header)
     for row in flat:
-        page.append([row.get(n) for n in names])
+        values = [cell(row.get(n)) for n in names]
+        page.append([text(v) if isinstance(v, str) else v for v in values])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -1,8 +1,12 @@
 """Schemas of the raw record tables: what a city's systems export, column by column.
 
-Each schema names its columns, their type, whether they are required, their limits, the unique id (a repeated id is
-rejected), which columns are personal data to pseudonymise, and alternative header names seen in exports (Russian
-and Kazakh headers are matched too). Timestamps are stored in UTC: a timestamp with an offset is converted, one
+Each schema names its columns, their type, whether they are required, their limits (every numeric column has a
+plausible range), the unique id (a repeated id is rejected), which columns are personal data to pseudonymise, what
+happens to a phone number or ИИН found in any other text column (``if_personal``: an id is pseudonymised, anything
+else rejects the row), and alternative header names seen in exports (Russian and Kazakh headers are matched too).
+A table without a record id names its ``scope``: the columns that, with the settlement, tell one stream of records
+from another, so that a corrected file replaces the stream it covers instead of adding to it (decisions.md D-43).
+Timestamps are stored in UTC: a timestamp with an offset is converted, one
 without is read as Kazakhstan civil time (``Asia/Almaty``: UTC+6 before 1 March 2024, UTC+5 from then).
 
 The schemas cover the data behind the KPIs computed from raw records (``cityscore.measures``); KPIs without a raw
@@ -29,6 +33,7 @@ class Column:
     choices: tuple[str, ...] = ()
     pseudonymise: Literal["phone", "iin"] | None = None
     aliases: tuple[str, ...] = ()
+    if_personal: Literal["pseudonymise", "reject"] = "reject"  # a phone or ИИН found in this (text) column
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,7 @@ class Schema:
     time: str | None = None  # the column that places a record in time
     checks: tuple[tuple[str, str, str, str], ...] = field(default_factory=tuple)  # (code, column, SQL that is
     # TRUE for a bad row — over the typed columns —, message)
+    scope: tuple[str, ...] = ()  # tables without a key: the columns besides the settlement that name a stream
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -53,7 +59,12 @@ class Schema:
 SETTLEMENT = Column("settlement", "text", True, "KATO code or the name of the settlement (ru, kk or en)",
                     aliases=("kato", "като", "населенный_пункт", "город", "елді_мекен"))
 WEIGHT = Column("weight", "float", False, "how many records the row stands for (a sample or a summary row; "
-                "default 1)", minimum=0)
+                "default 1)", minimum=0, maximum=1_000_000)
+
+
+def ident(name: str, description: str, required: bool = True, aliases: tuple[str, ...] = ()) -> Column:
+    """An identifier column: a phone number or ИИН used as an id is pseudonymised (the id stays unique)."""
+    return Column(name, "text", required, description, aliases=aliases, if_personal="pseudonymise")
 
 INCIDENT_TYPES = ("fire", "road_accident", "transport_accident", "industrial_accident", "flood", "serious_crime",
                   "especially_serious_crime", "other")
@@ -68,7 +79,7 @@ SCHEMAS: dict[str, Schema] = {s.table: s for s in (
         "contact_center_calls", "Contact-centre calls (ЕКЦ 109)",
         "One row per call to the unified contact centre: when it arrived, whether and how fast it was answered.",
         (
-            Column("call_id", "text", True, "id of the call in the telephony system", aliases=("id", "id_звонка")),
+            ident("call_id", "id of the call in the telephony system", aliases=("id", "id_звонка")),
             SETTLEMENT,
             Column("received_at", "timestamp", True, "when the call arrived", aliases=("call_time", "время_звонка")),
             Column("answered", "bool", True, "answered by an operator"),
@@ -90,7 +101,7 @@ SCHEMAS: dict[str, Schema] = {s.table: s for s in (
         "service_requests", "Service requests and appeals",
         "One row per request or appeal (ЕКЦ 109, the e-appeals platform): opened, due, closed, category, outcome.",
         (
-            Column("request_id", "text", True, "id of the request", aliases=("id", "case_id", "номер_заявки")),
+            ident("request_id", "id of the request", aliases=("id", "case_id", "номер_заявки")),
             SETTLEMENT,
             Column("opened_at", "timestamp", True, "when the request was registered",
                    aliases=("open_dt", "дата_регистрации")),
@@ -116,7 +127,7 @@ SCHEMAS: dict[str, Schema] = {s.table: s for s in (
         "emergency_dispatches", "Emergency dispatches",
         "One row per dispatch of fire, ambulance or police crews: call, departure and arrival times.",
         (
-            Column("dispatch_id", "text", True, "id of the dispatch", aliases=("id",)),
+            ident("dispatch_id", "id of the dispatch", aliases=("id",)),
             SETTLEMENT,
             Column("service", "text", True, "which service", choices=EMERGENCY_SERVICES),
             Column("call_at", "timestamp", True, "when the call was received"),
@@ -136,42 +147,43 @@ SCHEMAS: dict[str, Schema] = {s.table: s for s in (
             SETTLEMENT,
             Column("date", "date", True, "the civil date"),
             Column("type", "text", True, "kind of incident", choices=INCIDENT_TYPES),
-            Column("count", "int", True, "how many", minimum=0),
+            Column("count", "int", True, "how many", minimum=0, maximum=100_000),
             Column("major", "bool", False, "major incident (большой ущерб или жертвы)"),
         ),
-        time="date",
+        time="date", scope=("type",),
     ),
     Schema(
         "air_quality", "Air-quality measurements",
         "One row per station, pollutant and measurement (hourly or daily mean), in µg/m³.",
         (
-            Column("station_id", "text", True, "the monitoring station"),
+            ident("station_id", "the monitoring station"),
             SETTLEMENT,
             Column("pollutant", "text", True, "what was measured", choices=POLLUTANTS),
             Column("measured_at", "timestamp", True, "start of the averaging period"),
-            Column("value", "float", True, "concentration, µg/m³", minimum=0, aliases=("value_ugm3",)),
+            Column("value", "float", True, "concentration, µg/m³", minimum=0, maximum=100_000,
+                   aliases=("value_ugm3",)),
             Column("averaging", "text", False, "hour or day (default hour)", choices=("hour", "day")),
         ),
-        time="measured_at",
+        time="measured_at", scope=("station_id", "pollutant"),
     ),
     Schema(
         "transit_stop_events", "Public transport stop events",
         "One row per vehicle arrival at a stop: scheduled and actual time (AVL / GTFS-realtime).",
         (
-            Column("trip_id", "text", True, "the scheduled trip"),
+            ident("trip_id", "the scheduled trip"),
             SETTLEMENT,
-            Column("route_id", "text", True, "the route"),
-            Column("stop_id", "text", True, "the stop"),
+            ident("route_id", "the route"),
+            ident("stop_id", "the stop"),
             Column("scheduled_at", "timestamp", False, "timetabled arrival"),
             Column("actual_at", "timestamp", True, "observed arrival"),
         ),
-        time="actual_at",
+        time="actual_at", scope=("route_id",),
     ),
     Schema(
         "transit_trips", "Public transport journeys",
         "One row per passenger journey with boarding and alighting times (from fare validations or surveys).",
         (
-            Column("journey_id", "text", True, "id of the journey"),
+            ident("journey_id", "id of the journey"),
             SETTLEMENT,
             Column("started_at", "timestamp", True, "boarding"),
             Column("ended_at", "timestamp", True, "alighting"),
@@ -186,23 +198,24 @@ SCHEMAS: dict[str, Schema] = {s.table: s for s in (
         (
             SETTLEMENT,
             Column("validated_at", "timestamp", True, "time (or start of the hour) of the validations"),
-            Column("route_id", "text", False, "the route"),
+            ident("route_id", "the route", required=False),
             Column("payment_type", "text", True, "how the fare was paid", choices=PAYMENT_TYPES),
-            Column("validations", "int", False, "number of validations (default 1)", minimum=1),
+            Column("validations", "int", False, "number of validations (default 1)", minimum=1,
+                   maximum=10_000_000),
         ),
-        time="validated_at",
+        time="validated_at", scope=("payment_type",),
     ),
     Schema(
         "payments", "Payments of the unified settlement centre (ЕРЦ)",
         "One row per utility payment: received, credited, whether processed automatically, whether disputed.",
         (
-            Column("payment_id", "text", True, "id of the payment", aliases=("id",)),
+            ident("payment_id", "id of the payment", aliases=("id",)),
             SETTLEMENT,
             Column("received_at", "timestamp", True, "when the payment was received"),
             Column("credited_at", "timestamp", False, "when it was credited to the supplier"),
             Column("automated", "bool", False, "processed without manual steps"),
             Column("disputed", "bool", False, "the charge was disputed as erroneous"),
-            Column("amount_kzt", "float", False, "amount, tenge", minimum=0),
+            Column("amount_kzt", "float", False, "amount, tenge", minimum=0, maximum=1e12),
             Column("payer_iin", "text", False, "ИИН of the payer (pseudonymised)", pseudonymise="iin"),
             WEIGHT,
         ),
@@ -218,8 +231,9 @@ SCHEMAS: dict[str, Schema] = {s.table: s for s in (
             Column("service", "text", True, "what was probed, e.g. public_dashboard"),
             Column("checked_at", "timestamp", True, "when"),
             Column("up", "bool", True, "available"),
-            Column("interval_seconds", "float", True, "the period the probe stands for", minimum=0),
+            Column("interval_seconds", "float", True, "the period the probe stands for", minimum=0,
+                   maximum=31 * 86400),
         ),
-        time="checked_at",
+        time="checked_at", scope=("service",),
     ),
 )}

@@ -2,7 +2,9 @@
 
 Shipped as ``data/settlements.csv`` and ``data/regions.csv`` (sources and licences in ``data/ATTRIBUTION.md``).
 Lookups accept a KATO code or a name in Russian, Kazakh or English, compared without case, type prefixes
-("г.", "с.") and the differences between Е/Ё and Kazakh/Russian letters that people type interchangeably.
+("г.", "с.") and the differences between Е/Ё and Kazakh/Russian letters that people type interchangeably. Former
+and alternative names (Целиноград, Нур-Султан, Алма-Ата, Гурьев, Kustanay …) are kept as data in
+``data/former_names.csv``; a current name always wins over a former one.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from ..errors import SettlementRegistryError
 
 SettlementCategory = Literal["republican", "oblast", "district"]
+NameLang = Literal["ru", "kk", "en"]
 Kind = Literal[
     "city_of_republican_significance",
     "oblast_centre",
@@ -99,6 +102,17 @@ class Settlement(BaseModel):
         return self.model_dump()
 
 
+class FormerName(BaseModel):
+    """A former or alternative name of a settlement (a row of ``data/former_names.csv``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kato: str
+    name: str
+    lang: NameLang
+    note: str | None = None
+
+
 _FOLD = str.maketrans({"ё": "е", "ә": "а", "ғ": "г", "қ": "к", "ң": "н", "ө": "о", "ұ": "у", "ү": "у", "һ": "х",
                        "і": "и", "й": "и", "-": " ", "’": "", "'": "", "ʼ": ""})
 _PREFIX = re.compile(r"^(г|с|п|пгт|село|город|посёлок|поселок|қ|ауыл|кент)\.?\s+|^(г|с|п)\.(?=\S)")
@@ -115,14 +129,25 @@ def normalise_name(name: str) -> str:
 class Registry:
     """All settlements and regions, with lookups by KATO code and by name."""
 
-    def __init__(self, settlements: tuple[Settlement, ...], regions: tuple[Region, ...]) -> None:
+    def __init__(self, settlements: tuple[Settlement, ...], regions: tuple[Region, ...],
+                 former_names: tuple[FormerName, ...] = ()) -> None:
         self.settlements = settlements
         self.regions = regions
+        self.former_names = former_names
         self._by_kato = {s.kato: s for s in settlements}
         self._by_name: dict[str, list[Settlement]] = {}
         for s in settlements:
             for name in {normalise_name(n) for n in (s.name_ru, s.name_kk, s.name_en)}:
                 self._by_name.setdefault(name, []).append(s)
+        self._by_former_name: dict[str, list[Settlement]] = {}
+        for former in former_names:
+            settlement = self._by_kato.get(former.kato)
+            if settlement is None:
+                raise SettlementRegistryError(f"Former name {former.name!r}: no settlement with KATO code "
+                                              f"{former.kato}")
+            named = self._by_former_name.setdefault(normalise_name(former.name), [])
+            if settlement not in named:
+                named.append(settlement)
         self._regions = {r.code: r for r in regions}
 
     attribution_short = "KATO (BNS); GeoNames CC BY 4.0; © OpenStreetMap contributors (ODbL)"
@@ -134,8 +159,10 @@ class Registry:
         return self._by_kato.get(kato.strip())
 
     def by_name(self, name: str) -> list[Settlement]:
-        """Settlements whose ru, kk or en name equals ``name`` after folding (several when the name is shared)."""
-        return list(self._by_name.get(normalise_name(name), []))
+        """Settlements whose ru, kk or en name equals ``name`` after folding (several when the name is shared); when
+        no current name does, those of which it is a former or alternative name."""
+        key = normalise_name(name)
+        return list(self._by_name.get(key) or self._by_former_name.get(key, []))
 
     def resolve(self, key: str) -> Settlement | None:
         """A settlement by KATO code, or by name when exactly one settlement has that name."""
@@ -175,9 +202,10 @@ def load_registry() -> Registry:
     try:
         settlements = tuple(Settlement.model_validate(row) for row in _read_csv("settlements.csv"))
         regions = tuple(Region.model_validate(row) for row in _read_csv("regions.csv"))
+        former_names = tuple(FormerName.model_validate(row) for row in _read_csv("former_names.csv"))
     except ValidationError as exc:
         raise SettlementRegistryError(f"The packaged settlement registry is malformed: {exc}") from exc
     for s in settlements:
         if KIND_CATEGORY[s.kind] != s.category:
             raise SettlementRegistryError(f"Settlement {s.kato}: kind {s.kind} does not belong to {s.category}")
-    return Registry(settlements, regions)
+    return Registry(settlements, regions, former_names)

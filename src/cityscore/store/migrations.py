@@ -137,9 +137,41 @@ CORE = (
     )""",
 )
 
+def _mask_existing() -> tuple[str, ...]:
+    """Quarantined rows of earlier versions kept raw cells and messages unmasked: mask them now."""
+    from ..records.personal import sql_mask
+
+    return (f"UPDATE quarantine SET raw = {sql_mask('raw')}, message = {sql_mask('message')}",)
+
+
+CHANGES = (
+    "ALTER TABLE quarantine ADD COLUMN fix VARCHAR",
+    "ALTER TABLE quarantine ADD COLUMN quarantined_at TIMESTAMP",
+    "UPDATE quarantine SET quarantined_at = (SELECT b.ingested_at FROM batches b "
+    "WHERE b.batch_id = quarantine.batch_id)",
+    "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
+    "CREATE SEQUENCE IF NOT EXISTS change_ids START 1",
+    """CREATE TABLE IF NOT EXISTS data_changes (
+        change_id BIGINT PRIMARY KEY,
+        kind VARCHAR NOT NULL,          -- loaded, replaced, deleted
+        table_name VARCHAR NOT NULL,
+        batch_id BIGINT NOT NULL,       -- the batch loaded, or the batch whose rows were replaced or deleted
+        by_batch BIGINT,                -- for replaced: the batch that replaced them
+        settlement VARCHAR,
+        first_at TIMESTAMP,             -- the span of time the change touches (NULL: unknown, every period)
+        last_at TIMESTAMP,
+        rows BIGINT NOT NULL,
+        changed_at TIMESTAMP NOT NULL,
+        note VARCHAR
+    )""",
+    "ALTER TABLE batches ADD COLUMN rows_replaced BIGINT DEFAULT 0",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "batches, quarantine, observations, KPI values, scores", CORE),
     Migration(2, "raw record tables", tuple(raw_table_ddl(s) for s in SCHEMAS.values())),
+    Migration(3, "quarantine fixes and dates, masked personal data; meta; data changes", (*CHANGES,
+                                                                                          *_mask_existing())),
 )
 
 LATEST = MIGRATIONS[-1].version

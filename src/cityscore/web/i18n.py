@@ -7,6 +7,7 @@ that exist only in Russian (formulas, descriptions) are shown in Russian, marked
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from datetime import date
@@ -115,15 +116,15 @@ class Locale:
 
     # --- numbers and dates -------------------------------------------------------------------------------------
     def num(self, value: float | int | None, digits: int = 1) -> str:
-        """``value`` with ``digits`` decimals and the locale's separators; a dash for no value."""
-        if value is None:
+        """``value`` with ``digits`` decimals and the locale's separators; a dash for no value (or a non-finite one)."""
+        if value is None or not math.isfinite(value):
             return DASH
         pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
         return str(format_decimal(value, format=pattern, locale=self.lang))
 
     def smart(self, value: float | int | None) -> str:
         """A measured value with as many decimals as it needs to be read (≥ 100: none; ≥ 10: one; else two)."""
-        if value is None:
+        if value is None or not math.isfinite(value):
             return DASH
         magnitude = abs(value)
         digits = 0 if magnitude >= 100 or float(value).is_integer() else 1 if magnitude >= 10 else 2
@@ -131,7 +132,7 @@ class Locale:
 
     def pct(self, value: float | None, digits: int = 0) -> str:
         """A value already in percent (0–100)."""
-        if value is None:
+        if value is None or not math.isfinite(value):
             return DASH
         sep = "" if self.lang == "en" else "\u00a0"
         return f"{self.num(value, digits)}{sep}%"

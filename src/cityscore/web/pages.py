@@ -8,7 +8,6 @@ monitor in place, and ECharts draws the charts from the JSON embedded next to ea
 from __future__ import annotations
 
 import hashlib
-from datetime import date
 from functools import cache
 from importlib import resources
 from typing import Annotated, Any
@@ -20,7 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from .. import __version__
 from ..errors import NotFoundError
-from ..publishing import Repository
+from ..publishing import Day, Repository, Year, dumps
 from ..standard import Standard
 from . import views
 from .i18n import DEFAULT_LANG, LANG_NAMES, LANGS, Lang, Locale, parse_lang
@@ -31,7 +30,8 @@ COOKIE_SECONDS = 365 * 24 * 3600
 
 KATO = Annotated[str, Path(pattern=r"^\d{9}$")]
 KPI_ID = Annotated[str, Path(pattern=r"^\d{1,2}\.\d{1,2}$")]
-YearQuery = Annotated[int | None, Query(ge=2000, le=2100)]
+YearQuery = Annotated[Year | None, Query()]
+DayQuery = Annotated[Day | None, Query()]
 LangQuery = Annotated[str | None, Query(alias="lang", max_length=5)]
 
 
@@ -40,6 +40,7 @@ def environment() -> Environment:
     env = Environment(loader=PackageLoader("cityscore.web", "templates"), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.globals.update(static=static_url, langs=LANG_NAMES, version=__version__)
+    env.policies["json.dumps_function"] = dumps  # |tojson: a non-finite number is null, the JSON stays valid
     return env
 
 
@@ -128,7 +129,7 @@ def rankings_fragment(request: Request, year: YearQuery = None, q: Annotated[str
 
 
 @router.get("/settlements/{kato}", response_class=HTMLResponse)
-def settlement_page(request: Request, kato: KATO, year: YearQuery = None, as_of: date | None = None,
+def settlement_page(request: Request, kato: KATO, year: YearQuery = None, as_of: DayQuery = None,
                     lang: LangQuery = None) -> Response:
     repo, loc = _repo(request), _locale(request)
     data = views.settlement_page(repo, loc, kato, _year(repo, year))
@@ -138,7 +139,7 @@ def settlement_page(request: Request, kato: KATO, year: YearQuery = None, as_of:
 
 
 @router.get("/fragments/monitor/{kato}", response_class=HTMLResponse)
-def monitor_fragment(request: Request, kato: KATO, as_of: date | None = None, year: YearQuery = None) -> Response:
+def monitor_fragment(request: Request, kato: KATO, as_of: DayQuery = None, year: YearQuery = None) -> Response:
     repo, loc = _repo(request), _locale(request)
     return render(request, "_monitor.html", {"monitor": views.monitor_view(repo, loc, kato, as_of)})
 

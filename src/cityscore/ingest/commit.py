@@ -1,0 +1,175 @@
+"""The write phase of a load: the only part that holds the warehouse's write lock.
+
+In one transaction: the batch, its good rows, the rows of earlier batches it replaces, and its quarantine; then the
+data changes that mark KPI values and scores computed before as stale. The staged file is attached read-only, so
+the lock is held for the copy and the commit only, never for reading or checking.
+
+Corrections (decisions.md D-43): a table with a record id refuses a row whose id is stored (``already-stored``); to
+replace such a file, delete its batch. A table without one (incidents, air quality, stop events, validations,
+uptime checks) cannot tell a corrected row from a new one, so a file is taken as *the complete record of each stream
+it holds — settlement and the table's scope columns — over the span of time it covers for that stream*: loading it
+replaces what earlier batches held for the same stream in that span (``--replace span``, the default). ``--replace
+none`` appends instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..records import Schema
+from ..records.personal import sql_mask
+from ..store.warehouse import Warehouse, utcnow
+from .pseudonym import PseudonymKeyError
+from .sqlcheck import lit, q
+from .staging import Staged
+
+REPLACE_POLICIES = ("span", "none")
+FINGERPRINT = "pseudonym_key_fingerprint"
+
+
+@dataclass
+class Committed:
+    batch_id: int | None = None
+    accepted: int = 0
+    duplicate_of: int | None = None
+    conflicts: int = 0
+    replaced: list[dict[str, Any]] = field(default_factory=list)
+
+
+def check_key(wh: Warehouse, fingerprint: str) -> None:
+    """Refuse a key other than the one the warehouse was written with; record it on first use."""
+    stored = wh.rows("SELECT value FROM meta WHERE key = ?", [FINGERPRINT])
+    if not stored:
+        wh.con.execute("INSERT INTO meta VALUES (?, ?)", [FINGERPRINT, fingerprint])
+    elif stored[0][0] != fingerprint:
+        raise PseudonymKeyError(
+            f"The warehouse {wh.path} was written with another pseudonymisation key (fingerprint {stored[0][0]}; "
+            f"this key's is {fingerprint}). The same person would get another pseudonym and records could no longer "
+            "be linked. Set CITYSCORE_PSEUDONYM_KEY to the key used before, or restore the pseudonym.key file of "
+            "CITYSCORE_HOME; use another warehouse (--db) for a new key.")
+
+
+def duplicate_batch(wh: Warehouse, digest: str, table: str, source: str) -> int | None:
+    found = wh.rows("SELECT batch_id FROM batches WHERE content_sha256 = ? AND table_name = ? AND source = ?",
+                    [digest, table, source])
+    return int(found[0][0]) if found else None
+
+
+def commit_raw(wh: Warehouse, staged: Staged, *, path: Path, digest: str, source: str, settlement: str | None,
+               replace: str, fingerprint: str) -> Committed:
+    schema = staged.schema
+    con = wh.con
+    out = Committed()
+    con.execute(f"ATTACH {lit(str(staged.db))} AS stage (READ_ONLY)")
+    try:
+        with wh.transaction():
+            check_key(wh, fingerprint)
+            out.duplicate_of = duplicate_batch(wh, digest, schema.table, source)
+            if out.duplicate_of is not None:
+                return out
+            batch_id = int(wh.scalar("SELECT nextval('batch_ids')"))
+            now = utcnow()
+            con.execute("CREATE OR REPLACE TEMP TABLE conflicts (_row BIGINT, stored_in BIGINT)")
+            if schema.key is not None:
+                key = q(schema.key)
+                con.execute(f"INSERT INTO conflicts SELECT g._row, min(r.batch_id) FROM stage.good g "
+                            f"JOIN raw_{schema.table} r ON r.{key} = g.{key} GROUP BY g._row")
+                out.conflicts = int(wh.scalar("SELECT count(*) FROM conflicts") or 0)
+            elif replace == "span":
+                out.replaced = _replace(wh, schema, batch_id, now)
+            columns = ", ".join(f"g.{q(c.name)}" for c in schema.columns)
+            con.execute(f"INSERT INTO raw_{schema.table} SELECT {batch_id}, g._row, {columns} FROM stage.good g "
+                        "WHERE g._row NOT IN (SELECT _row FROM conflicts)")
+            out.accepted = int(wh.scalar(f"SELECT count(*) FROM raw_{schema.table} WHERE batch_id = ?",
+                                         [batch_id]) or 0)
+            quarantine = ("INSERT INTO quarantine (batch_id, file_name, row_number, column_name, code, message, raw, "
+                          "fix, quarantined_at) ")
+            con.execute(quarantine + f"SELECT {batch_id}, file_name, row_number, column_name, code, message, raw, "
+                        "fix, ? FROM stage.quarantine", [now])
+            if out.conflicts:
+                from .codes import fix_for
+
+                message = lit("%s is already in the warehouse (batch %d)")
+                key_name = schema.key or ""
+                shown = sql_mask("g." + q(key_name))
+                con.execute(quarantine + f"SELECT {batch_id}, {lit(staged.file_name)}, g._row, {lit(key_name)}, "
+                            f"'already-stored', printf({message}, {shown}, c.stored_in), {_good_json(schema)}, "
+                            f"{lit(fix_for('already-stored'))}, ? FROM stage.good g JOIN conflicts c USING (_row)",
+                            [now])
+            replaced = sum(int(r["rows"]) for r in out.replaced)
+            rows = staged.rows
+            con.execute(
+                "INSERT INTO batches (batch_id, table_name, file_name, file_path, content_sha256, source, file_format, "
+                "encoding, settlement_override, rows_total, rows_accepted, rows_rejected, ingested_at, rows_replaced) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [batch_id, schema.table, path.name, str(path.resolve()), digest, source, staged.format,
+                 staged.encoding, settlement, rows, out.accepted, rows - out.accepted, now, replaced])
+            record_loaded(wh, schema.table, batch_id, now)
+            out.batch_id = batch_id
+    finally:
+        con.execute("DETACH stage")
+    return out
+
+
+def _good_json(schema: Schema) -> str:
+    fields = ", ".join(f"{lit(c.name)}: CAST(g.{q(c.name)} AS VARCHAR)" for c in schema.columns if not c.pseudonymise)
+    return sql_mask("CAST(to_json({" + fields + "}) AS VARCHAR)")
+
+
+def _replace(wh: Warehouse, schema: Schema, batch_id: int, now: Any) -> list[dict[str, Any]]:
+    """Delete the rows of earlier batches in the streams and spans the new file covers; return what was replaced."""
+    time = q(schema.time or "")
+    match = " AND ".join([f"r.{q(c)} IS NOT DISTINCT FROM v.{q(c)}" for c in ("settlement", *schema.scope)]
+                         + [f"r.{time} BETWEEN v.first AND v.last"])
+    where = f"FROM raw_{schema.table} r JOIN stage.coverage v ON {match}"
+    found = wh.rows(f"SELECT r.batch_id, r.settlement, min(r.{time}), max(r.{time}), count(*) {where} "
+                    "GROUP BY r.batch_id, r.settlement ORDER BY r.batch_id, r.settlement")
+    if not found:
+        return []
+    wh.con.execute(f"DELETE FROM raw_{schema.table} WHERE rowid IN (SELECT r.rowid {where})")
+    out = []
+    for old_batch, settlement, first, last, rows in found:
+        wh.con.execute("INSERT INTO data_changes VALUES (nextval('change_ids'), 'replaced', ?, ?, ?, ?, ?, ?, ?, ?, "
+                       "NULL)", [schema.table, old_batch, batch_id, settlement, first, last, rows, now])
+        wh.con.execute("UPDATE batches SET rows_accepted = rows_accepted - ? WHERE batch_id = ?", [rows, old_batch])
+        out.append({"batch_id": int(old_batch), "settlement": settlement, "first": str(first), "last": str(last),
+                    "rows": int(rows)})
+    return out
+
+
+def record_loaded(wh: Warehouse, table: str, batch_id: int, now: Any) -> None:
+    """A data change per settlement the batch brought rows for, with the span of time of those rows."""
+    from ..records import SCHEMAS
+
+    schema = SCHEMAS.get(table)
+    if schema is not None:
+        time = q(schema.time or "")
+        span = f"CAST(min({time}) AS TIMESTAMP), CAST(max({time}) AS TIMESTAMP)"
+        source = f"raw_{table}"
+    else:
+        span, source = "CAST(min(period_start) AS TIMESTAMP), CAST(max(period_end) AS TIMESTAMP)", table
+        if table == "additional_initiatives":
+            span = "NULL, NULL"
+    wh.con.execute(f"INSERT INTO data_changes SELECT nextval('change_ids'), 'loaded', {lit(table)}, {batch_id}, NULL, "
+                   f"settlement, {span}, count(*), ?, NULL FROM {source} WHERE batch_id = {batch_id} "
+                   "GROUP BY settlement", [now])
+
+
+def record_deleted(wh: Warehouse, table: str, batch_id: int) -> None:
+    """Before a batch's rows are deleted: what it held, per settlement (so what was computed from it is stale)."""
+    from ..records import SCHEMAS
+
+    schema = SCHEMAS.get(table)
+    source = f"raw_{table}" if schema is not None else table
+    if schema is not None:
+        time = q(schema.time or "")
+        span = f"CAST(min({time}) AS TIMESTAMP), CAST(max({time}) AS TIMESTAMP)"
+    elif table == "observations":
+        span = "CAST(min(period_start) AS TIMESTAMP), CAST(max(period_end) AS TIMESTAMP)"
+    else:
+        span = "NULL, NULL"
+    wh.con.execute(f"INSERT INTO data_changes SELECT nextval('change_ids'), 'deleted', {lit(table)}, {batch_id}, "
+                   f"NULL, settlement, {span}, count(*), ?, NULL FROM {source} WHERE batch_id = {batch_id} "
+                   "GROUP BY settlement", [utcnow()])

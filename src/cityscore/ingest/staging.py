@@ -1,0 +1,428 @@
+"""The staging database: where a file is read, typed, checked and pseudonymised, outside the warehouse's lock.
+
+Each file gets a private directory next to the warehouse (mode 0700, removed afterwards) holding a DuckDB database
+and, when the file needed transcoding, its UTF-8 copy. What ends there:
+
+``typed_t`` / view ``typed``
+    every record, each column typed (:mod:`.sqlcheck`), with its row number ``_row`` as people see it (the line of a
+    CSV record, the row of a worksheet, the position of a JSON or Parquet record);
+``errors``
+    ``(_row, column_name, code, message)`` for every problem of every rejected row;
+``good``
+    the rows to store: every other data row, settlements as KATO codes, personal identifiers pseudonymised;
+``quarantine``
+    every problem with the rejected row's cells as JSON, personal data masked;
+``coverage``
+    for a table without a record id, the span of time each stream of the file covers (what it replaces).
+
+The loader then holds the warehouse's write lock only to append ``good`` and ``quarantine`` and commit
+(:mod:`.commit`). The staging files hold the file's personal data until the pseudonyms replace it, and are deleted
+when the load ends, whatever happens.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from ..records import Schema
+from ..records.personal import mask, sql_holds_identifier, sql_mask
+from ..settlements import Registry
+from .codes import fix_for
+from .csvrows import open_csv_rows
+from .csvsource import CsvFile, prepare_csv
+from .pseudonym import Pseudonymiser, sql_pseudonym_map, sql_token
+from .reading import RowBatch, Source
+from .sqlcheck import TimeWindow, error_queries, lit, q, typed_columns
+from .values import RowError
+
+REPORT_ERRORS = 10_000  # errors listed in a report; all of them are in the quarantine table
+MEMORY_LIMIT = "600MB"
+Progress = Callable[[int], None]
+_REJECT_CODES = {"TOO MANY COLUMNS": ("extra-cells", "more cells than the header has columns; check the separators "
+                                                     "and quotes"),
+                 "MISSING COLUMNS": ("short-row", "fewer cells than the header has columns; the line may be cut off"),
+                 "UNQUOTED VALUE": ("malformed-csv", "a quoted value does not end with a quote"),
+                 "LINE SIZE OVER MAXIMUM": ("line-too-long", "the line is longer than 2 MB"),
+                 "INVALID UNICODE": ("encoding", "the line is not valid UTF-8")}
+
+
+@dataclass
+class Staged:
+    """The outcome of staging one file (the rows themselves are in the staging database ``db``)."""
+
+    db: Path
+    schema: Schema
+    file_name: str
+    format: str
+    encoding: str | None
+    rows: int = 0
+    accepted: int = 0
+    errors_total: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    header_errors: list[RowError] = field(default_factory=list)  # the file cannot be loaded at all
+
+
+@contextmanager
+def workspace(near: Path) -> Iterator[Path]:
+    """A private directory next to ``near`` (the warehouse), removed at the end."""
+    parent = near.resolve().parent if near.parent.exists() else Path(tempfile.gettempdir())
+    try:
+        path = Path(tempfile.mkdtemp(prefix=".cityscore-staging-", dir=parent))
+    except OSError:
+        path = Path(tempfile.mkdtemp(prefix="cityscore-staging-"))
+    os.chmod(path, 0o700)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def connect_staging(path: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(path))
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute(f"SET temp_directory = {lit(str(path.parent / 'spill'))}")
+    con.execute("SET preserve_insertion_order = true")
+    return con
+
+
+def canonical_header(header: list[str], schema: Schema) -> dict[int, str]:
+    """Header positions → schema column names (exact names first, then aliases)."""
+    out: dict[int, str] = {}
+    for column in schema.columns:
+        names = (column.name, *column.aliases)
+        for position, name in enumerate(header):
+            if position not in out and name in names:
+                out[position] = column.name
+                break
+    return out
+
+
+def missing_columns(file_name: str, header: list[str], schema: Schema, settlement: str | None) -> list[RowError]:
+    present = set(canonical_header(header, schema).values())
+    return [RowError(file_name, 1, c, "missing-column", f"the file has no column '{c}' (nor any of its other names: "
+                     f"{', '.join(schema.column(c).aliases) or '—'})")
+            for c in schema.required if c not in present and not (c == "settlement" and settlement)]
+
+
+# --- loading a file into typed_t ------------------------------------------------------------------------------
+def stage_csv(con: duckdb.DuckDBPyConnection, workdir: Path, path: Path, schema: Schema, window: TimeWindow,
+              defaults: dict[str, str], *, encoding: str = "auto") -> tuple[CsvFile, bool]:
+    """Read a CSV file with DuckDB's reader. Returns the prepared file and whether DuckDB's records were the file's
+    lines one for one (else the caller reads it with :func:`stage_rows` instead: a quoted value spans lines)."""
+    csvf = prepare_csv(path, workdir, encoding=encoding)
+    positions = canonical_header(csvf.header, schema)
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(csvf.header))) + "}"
+    sources = {name: f's."c{i}"' for i, name in positions.items()}
+    outer, inner = typed_columns(schema, sources, window, defaults)
+    reader = (f"read_csv({lit(str(csvf.path))}, columns = {columns}, header = true, delim = {lit(csvf.delimiter)}, "
+              "quote = '\"', escape = '\"', auto_detect = false, strict_mode = true, null_padding = false, "
+              "store_rejects = true, rejects_table = 'csv_rejects', rejects_scan = 'csv_scans')")
+    select = f"SELECT {outer} FROM (SELECT {inner} FROM {reader} s)"
+    if not keeps_order(con, select):
+        return csvf, False
+    con.execute(f"CREATE OR REPLACE TABLE typed_t AS {select}")
+    records = int(con.execute("SELECT count(*) FROM typed_t").fetchall()[0][0])
+    blank = set(csvf.blank_lines)
+    rejected: dict[int, tuple[str, str]] = {}
+    reasons = con.execute("SELECT line, error_type FROM csv_rejects ORDER BY line, column_idx").fetchall()
+    for line, error_type in reasons:
+        if int(line) not in blank and int(line) not in rejected:
+            rejected[int(line)] = _REJECT_CODES.get(str(error_type), ("malformed-csv", str(error_type).lower()))
+    if 1 + records + len(rejected) + len(blank) != csvf.physical_lines:
+        con.execute("DROP TABLE typed_t")
+        return csvf, False
+    # row numbers: the k-th record (0-based) is line k + 2 plus the lines skipped before it (rejected or blank)
+    missing = sorted(set(rejected) | blank)
+    gaps = {}
+    for i, line in enumerate(missing):
+        gaps[line - i - 2] = i + 1
+    con.execute("CREATE OR REPLACE TABLE gaps (ord BIGINT, shift BIGINT)")
+    if gaps:
+        con.executemany("INSERT INTO gaps VALUES (?, ?)", sorted(gaps.items()))
+        con.execute("CREATE OR REPLACE VIEW typed AS SELECT t._ord + 2 + COALESCE(g.shift, 0) AS _row, "
+                    "t.* EXCLUDE (_ord) FROM (SELECT rowid AS _ord, * FROM typed_t) t "
+                    "ASOF LEFT JOIN gaps g ON t._ord >= g.ord")
+    else:
+        con.execute("CREATE OR REPLACE VIEW typed AS SELECT rowid + 2 AS _row, * FROM typed_t")
+    _rejected_table(con)
+    reject_raw = {int(line): text for line, text in con.execute(
+        "SELECT line, any_value(csv_line) FROM csv_rejects GROUP BY line").fetchall()}
+    rows = [(line, None, code, message, _masked_text(reject_raw.get(line))) for line, (code, message)
+            in rejected.items()]
+    rows += [(line, None, "encoding", message, None) for line, message in csvf.bad_lines.items()]
+    _insert_rejected(con, rows)
+    return csvf, True
+
+
+def keeps_order(con: duckdb.DuckDBPyConnection, select: str) -> bool:
+    """Whether DuckDB runs ``select`` as a pure scan and projection, which keeps the file's order (rows are numbered
+    by position); a join, an aggregate, a window or a sort would not."""
+    plan = " ".join(str(cell) for row in con.execute("EXPLAIN " + select).fetchall() for cell in row).upper()
+    return not any(word in plan for word in ("JOIN", "AGGREGATE", "WINDOW", "ORDER BY", "ORDER_BY", "TOP N", "TOP_N"))
+
+
+def stage_rows(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, window: TimeWindow,
+               defaults: dict[str, str], progress: Progress | None = None) -> int:
+    """Stage a file read row by row in Python (XLSX, JSON, NDJSON, adapters, irregular CSV): every batch appended as
+    text, then typed in one statement. Returns the number of records read."""
+    positions = canonical_header(src.header, schema)
+    names = [f"c{i}" for i in range(len(src.header))]
+    con.execute("CREATE OR REPLACE TABLE src (_row BIGINT, " + ", ".join(f"{q(n)} VARCHAR" for n in names) + ")")
+    _rejected_table(con)
+    total = 0
+    for batch in src.batches:
+        _append(con, batch, names)
+        _insert_rejected(con, [(number, None, code, message, _masked_json(_cells(batch, number, src.header)))
+                               for number, (code, message) in batch.problems.items()])
+        total += len(batch.rows)
+        if progress:
+            progress(len(batch.rows))
+    sources = {name: f's."c{i}"' for i, name in positions.items()}
+    outer, inner = typed_columns(schema, sources, window, defaults)
+    con.execute(f"CREATE OR REPLACE TABLE typed_t AS SELECT _row, {outer} FROM (SELECT s._row, {inner} FROM src s)")
+    con.execute("DROP TABLE src")
+    con.execute("CREATE OR REPLACE VIEW typed AS SELECT * FROM typed_t")
+    return total
+
+
+def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, header: list[str], schema: Schema, window: TimeWindow,
+                  defaults: dict[str, str]) -> None:
+    """Stage a Parquet file inside DuckDB, without passing its rows through Python."""
+    names = [str(r[0]) for r in con.execute(f"SELECT name FROM parquet_schema({lit(str(path))})").fetchall()[1:]]
+    described = [str(r[0]) for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({lit(str(path))})").fetchall()]
+    originals = described if len(described) == len(header) else names
+    positions = canonical_header(header, schema)
+    sources = {name: _parquet_text(q(originals[i])) for i, name in positions.items() if i < len(originals)}
+    outer, inner = typed_columns(schema, sources, window, defaults)
+    con.execute(f"CREATE OR REPLACE TABLE typed_t AS SELECT _row, {outer} FROM (SELECT file_row_number + 1 AS _row, "
+                f"{inner} FROM read_parquet({lit(str(path))}, file_row_number = true) s)")
+    con.execute("CREATE OR REPLACE VIEW typed AS SELECT * FROM typed_t")
+    _rejected_table(con)
+
+
+def _parquet_text(column: str) -> str:
+    """A Parquet column as text; a nested value (struct, list, map) as JSON text, which no typed column accepts."""
+    return f"CASE WHEN {column} IS NULL THEN NULL ELSE CAST({column} AS VARCHAR) END"
+
+
+def read_csv_python(csvf: CsvFile) -> Source:
+    """The exact (slower) reader for a CSV whose records span lines; it reads the UTF-8 file DuckDB would have."""
+    src = open_csv_rows(csvf.path, csvf.delimiter, csvf.header, encoding="utf-8")
+    bad = dict(csvf.bad_lines)
+
+    def batches() -> Iterator[RowBatch]:
+        for batch in src.batches:
+            for number, _cells in batch.rows:
+                if number in bad:
+                    batch.problems[number] = ("encoding", bad[number])
+            yield batch
+
+    return Source(csvf.original, "csv", csvf.header, csvf.encoding, batches(), list(csvf.notes))
+
+
+# --- checks -----------------------------------------------------------------------------------------------------
+def check(con: duckdb.DuckDBPyConnection, schema: Schema, window: TimeWindow, registry: Registry,
+          pseudonymiser: Pseudonymiser, file_name: str) -> None:
+    """Fill ``errors``; then ``good`` and ``quarantine``."""
+    con.execute("CREATE OR REPLACE TABLE errors (_row BIGINT, column_name VARCHAR, code VARCHAR, message VARCHAR)")
+    # a row the reader already rejected keeps that reason only: its other errors would follow from it
+    con.execute("INSERT INTO errors SELECT _row, column_name, code, message FROM rejected")
+    checks = " UNION ALL ".join(f"({sql})" for sql in error_queries(schema, window))
+    con.execute(f"INSERT INTO errors SELECT * FROM ({checks}) WHERE _row NOT IN (SELECT _row FROM rejected)")
+    _map_settlements(con, registry)
+    con.execute("INSERT INTO errors SELECT t._row, 'settlement', m.problem, CASE m.problem WHEN "
+                "'ambiguous-settlement' THEN printf('''%s'' names several settlements; use the 9-digit KATO code', "
+                f"{sql_mask('t.settlement')}) ELSE printf('''%s'' is neither a KATO code nor the name of a rated "
+                "settlement; use the 9-digit KATO code (cityscore settlements --search NAME)', "
+                f"{sql_mask('t.settlement')}) END FROM typed t JOIN settlement_map m ON m.raw = t.settlement "
+                "WHERE m.problem IS NOT NULL AND NOT t._empty AND t._row NOT IN (SELECT _row FROM rejected)")
+    _personal_data(con, schema, pseudonymiser)
+    _good(con, schema)
+    _quarantine(con, schema, file_name)
+
+
+def _map_settlements(con: duckdb.DuckDBPyConnection, registry: Registry) -> None:
+    """Distinct settlement cells → KATO codes (or the reason they are not one)."""
+    values = [r[0] for r in con.execute("SELECT DISTINCT settlement FROM typed_t WHERE settlement IS NOT NULL")
+              .fetchall()]
+    kato: list[str | None] = []
+    problem: list[str | None] = []
+    for value in values:
+        found = registry.resolve(value)
+        kato.append(found.kato if found else None)
+        if found:
+            problem.append(None)
+        elif len(registry.by_name(value)) > 1:
+            problem.append("ambiguous-settlement")
+        else:
+            problem.append("unknown-settlement")
+    con.execute("CREATE OR REPLACE TABLE settlement_map (raw VARCHAR, kato VARCHAR, problem VARCHAR)")
+    if values:
+        con.register("mapped", pa.table({"raw": pa.array(values, pa.string()), "kato": pa.array(kato, pa.string()),
+                                         "problem": pa.array(problem, pa.string())}))
+        con.execute("INSERT INTO settlement_map SELECT * FROM mapped")
+        con.unregister("mapped")
+
+
+def _personal_data(con: duckdb.DuckDBPyConnection, schema: Schema, pseudonymiser: Pseudonymiser) -> None:
+    """Designated columns: a pseudonym per distinct value (an invalid value rejects its row). Every other text
+    column: a cell holding a phone number or ИИН is pseudonymised (ids) or rejects its row (see ``if_personal``)."""
+    con.execute("CREATE OR REPLACE TABLE cell_tokens (_row BIGINT, column_name VARCHAR, token VARCHAR)")
+    for column in schema.columns:
+        name = q(column.name)
+        if column.pseudonymise:
+            mapping = f"pii_{column.name}"
+            con.execute(f"CREATE OR REPLACE TABLE {mapping} AS "
+                        + sql_pseudonym_map(column.pseudonymise, f"SELECT {name} AS raw FROM typed_t",
+                                            pseudonymiser.key))
+            invalid = con.execute(f"SELECT t._row, t.{name} FROM typed t JOIN {mapping} m ON t.{name} = m.raw "
+                                  "WHERE NOT m.valid AND NOT t._empty LIMIT 100000").fetchall()
+            if invalid:
+                rows = []
+                for row, value in invalid:
+                    _, message = pseudonymiser.pseudonymise(column.pseudonymise, value)
+                    rows.append((int(row), column.name, f"invalid-{column.pseudonymise}", message or "invalid"))
+                con.executemany("INSERT INTO errors VALUES (?, ?, ?, ?)", rows)
+            continue
+        if column.type != "text" or column.name == "settlement":
+            continue
+        value = f"t.{name}"
+        found = f"FROM typed t WHERE NOT t._empty AND {sql_holds_identifier(value)}"
+        if column.if_personal == "pseudonymise":
+            con.execute(f"INSERT INTO cell_tokens SELECT t._row, {lit(column.name)}, "
+                        f"{sql_token('cell', value, pseudonymiser.key)} {found}")
+        else:
+            con.execute(f"INSERT INTO errors SELECT t._row, {lit(column.name)}, 'personal-data', "
+                        f"{lit(f'{column.name} holds a phone number or an ИИН; personal data may not be kept here')} "
+                        f"{found}")
+
+
+def _good(con: duckdb.DuckDBPyConnection, schema: Schema) -> None:
+    selects, joins = [], []
+    tokens = {r[0] for r in con.execute("SELECT DISTINCT column_name FROM cell_tokens").fetchall()}
+    for i, column in enumerate(schema.columns):
+        name = q(column.name)
+        if column.name == "settlement":
+            selects.append("m.kato AS settlement")
+        elif column.pseudonymise:
+            selects.append(f"CASE WHEN t.{name} IS NULL THEN NULL ELSE p{i}.token END AS {name}")
+            joins.append(f"LEFT JOIN pii_{column.name} p{i} ON p{i}.raw = t.{name}")
+        elif column.name in tokens:
+            selects.append(f"COALESCE(k{i}.token, t.{name}) AS {name}")
+            joins.append(f"LEFT JOIN cell_tokens k{i} ON k{i}._row = t._row AND k{i}.column_name = {lit(column.name)}")
+        else:
+            selects.append(f"t.{name}")
+    con.execute(f"CREATE OR REPLACE TABLE good AS SELECT t._row, {', '.join(selects)} FROM typed t "
+                f"JOIN settlement_map m ON m.raw = t.settlement AND m.kato IS NOT NULL {' '.join(joins)} "
+                "WHERE NOT t._empty AND t._row NOT IN (SELECT _row FROM errors)")
+
+
+def row_json_sql(schema: Schema, alias: str = "t") -> str:
+    """The cells of a typed row as JSON text, as written (the text of a cell that could not be typed), designated
+    personal identifiers left out, everything masked."""
+    fields = []
+    for column in schema.columns:
+        name = q(column.name)
+        if column.pseudonymise:
+            continue
+        value = (f"{alias}.{name}" if column.type == "text"
+                 else f"COALESCE({alias}.{q(column.name + '__raw')}, CAST({alias}.{name} AS VARCHAR))")
+        fields.append(f"{lit(column.name)}: {value}")
+    return sql_mask("CAST(to_json({" + ", ".join(fields) + "}) AS VARCHAR)")
+
+
+def _quarantine(con: duckdb.DuckDBPyConnection, schema: Schema, file_name: str) -> None:
+    fixes = ", ".join(f"({lit(code)}, {lit(text)})" for code, text in _fix_rows(con))
+    con.execute("CREATE OR REPLACE TABLE fixes (code VARCHAR, fix VARCHAR)")
+    if fixes:
+        con.execute(f"INSERT INTO fixes VALUES {fixes}")
+    con.execute(f"CREATE OR REPLACE TABLE quarantine AS SELECT {lit(file_name)} AS file_name, e._row AS row_number, "
+                f"e.column_name, e.code, {sql_mask('e.message')} AS message, f.fix, "
+                f"COALESCE(r.raw, {row_json_sql(schema)}) AS raw FROM errors e "
+                "LEFT JOIN fixes f USING (code) LEFT JOIN typed t ON t._row = e._row "
+                "LEFT JOIN (SELECT _row, any_value(raw) AS raw FROM rejected GROUP BY _row) r ON r._row = e._row")
+
+
+def _fix_rows(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    return [(str(code), fix_for(str(code))) for (code,) in con.execute("SELECT DISTINCT code FROM errors").fetchall()]
+
+
+def coverage(con: duckdb.DuckDBPyConnection, schema: Schema) -> None:
+    """For a table without a record id: per stream (settlement and the scope columns) the span of time the file's
+    good rows cover."""
+    scope = ", ".join(["settlement", *(q(c) for c in schema.scope)])
+    time = q(schema.time or "")
+    con.execute(f"CREATE OR REPLACE TABLE coverage AS SELECT {scope}, min({time}) AS first, max({time}) AS last, "
+                f"count(*) AS rows FROM good GROUP BY ALL")
+
+
+def summary(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
+    """Counts and the first errors, into ``staged``."""
+    staged.rows = int(con.execute("SELECT count(*) FROM (SELECT _row FROM typed WHERE NOT _empty UNION "
+                                  "SELECT _row FROM rejected)").fetchall()[0][0])
+    staged.accepted = int(con.execute("SELECT count(*) FROM good").fetchall()[0][0])
+    staged.errors_total = int(con.execute("SELECT count(*) FROM quarantine").fetchall()[0][0])
+    staged.errors = [RowError(staged.file_name, int(r[0]), r[1], str(r[2]), str(r[3]), str(r[4] or ""))
+                     for r in con.execute("SELECT row_number, column_name, code, message, fix FROM quarantine "
+                                          f"ORDER BY row_number, column_name NULLS FIRST, code LIMIT {REPORT_ERRORS}")
+                     .fetchall()]
+
+
+# --- helpers ------------------------------------------------------------------------------------------------------
+def _rejected_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE OR REPLACE TABLE rejected (_row BIGINT, column_name VARCHAR, code VARCHAR, message VARCHAR, "
+                "raw VARCHAR)")
+
+
+def _insert_rejected(con: duckdb.DuckDBPyConnection, rows: list[tuple[Any, ...]]) -> None:
+    if rows:
+        con.executemany("INSERT INTO rejected VALUES (?, ?, ?, ?, ?)", rows)
+
+
+def _append(con: duckdb.DuckDBPyConnection, batch: RowBatch, names: list[str]) -> None:
+    columns: list[list[str | None]] = [[] for _ in names]
+    for _, cells in batch.rows:
+        for i in range(len(names)):
+            columns[i].append(cells[i] if i < len(cells) else None)
+    table = pa.table({"_row": pa.array([n for n, _ in batch.rows], pa.int64()),
+                      **{n: pa.array(c, pa.string()) for n, c in zip(names, columns, strict=True)}})
+    con.register("batch_rows", table)
+    con.execute("INSERT INTO src SELECT * FROM batch_rows")
+    con.unregister("batch_rows")
+
+
+def _cells(batch: RowBatch, number: int, header: list[str]) -> dict[str, str | None]:
+    for n, cells in batch.rows:
+        if n == number:
+            return dict(zip(header, cells, strict=False))
+    return {}
+
+
+def _masked_json(cells: dict[str, Any]) -> str | None:
+    if not cells:
+        return None
+    return mask_text(json.dumps(cells, ensure_ascii=False, default=str))
+
+
+def _masked_text(text: str | None) -> str | None:
+    return None if text is None else mask_text(text.strip("\r\n"))
+
+
+def mask_text(text: str) -> str:
+
+    return mask(text)
+
+
