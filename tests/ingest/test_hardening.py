@@ -235,3 +235,17 @@ def test_quarantine_purge(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPa
         wh.con.execute("UPDATE quarantine SET quarantined_at = quarantined_at - INTERVAL 100 DAY")
     _, out = cli("quarantine", "purge", "--older-than", "90d", "--format", "json")
     assert json.loads(out)["purged"] == 1
+
+
+def test_a_parquet_file_with_nested_columns_is_rejected_row_by_row(wh: Warehouse, std: Standard,
+                                                                   tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "nested.parquet"
+    pq.write_table(pa.table({"call_id": pa.array([{"id": "c1"}, {"id": "c2"}]), "settlement": ["750000000"] * 2,
+                             "received_at": ["2026-01-05 10:00:00"] * 2, "answered": ["да"] * 2}), path)
+    report = load(wh, std, path)
+    assert (report.rows, report.accepted) == (2, 0)
+    assert {e.code for e in report.errors} == {"nested-value"}
+    assert wh.count("raw_contact_center_calls") == 0

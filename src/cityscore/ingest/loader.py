@@ -245,7 +245,8 @@ def _stage(workdir: Path, path: Path, fmt: str, csvf: Any, src: Source | None, s
             if not regular:
                 notes.append("quoted values span lines: read by the exact reader")
                 staging.stage_rows(con, staging.read_csv_python(csvf), schema, options.window, defaults, progress)
-        elif src is not None and src.format == "parquet" and src.path == path and fmt == "parquet":
+        elif (src is not None and src.format == "parquet" and src.path == path and fmt == "parquet"
+              and staging.parquet_is_flat(con, path, src.header, schema)):
             staging.stage_parquet(con, path, src.header, schema, options.window, defaults)
         elif src is not None:
             notes, encoding = list(src.notes), src.encoding

@@ -198,12 +198,21 @@ def stage_rows(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, wind
     return total
 
 
+def parquet_is_flat(con: duckdb.DuckDBPyConnection, path: Path, header: list[str], schema: Schema) -> bool:
+    """Whether every column the table uses is a plain value (else the Python reader rejects the nested rows)."""
+    types = [str(r[1]) for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({lit(str(path))})").fetchall()]
+    if len(types) != len(header):
+        return False
+    used = canonical_header(header, schema)
+    nested = ("STRUCT", "MAP", "UNION", "[]")
+    return not any(any(n in types[i].upper() for n in nested) for i in used if i < len(types))
+
+
 def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, header: list[str], schema: Schema, window: TimeWindow,
                   defaults: dict[str, str]) -> None:
-    """Stage a Parquet file inside DuckDB, without passing its rows through Python."""
-    names = [str(r[0]) for r in con.execute(f"SELECT name FROM parquet_schema({lit(str(path))})").fetchall()[1:]]
-    described = [str(r[0]) for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({lit(str(path))})").fetchall()]
-    originals = described if len(described) == len(header) else names
+    """Stage a Parquet file inside DuckDB, without passing its rows through Python (its used columns are flat:
+    :func:`parquet_is_flat`)."""
+    originals = [str(r[0]) for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({lit(str(path))})").fetchall()]
     positions = canonical_header(header, schema)
     sources = {name: _parquet_text(q(originals[i])) for i, name in positions.items() if i < len(originals)}
     outer, inner = typed_columns(schema, sources, window, defaults)
@@ -214,7 +223,7 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, header: list[str],
 
 
 def _parquet_text(column: str) -> str:
-    """A Parquet column as text; a nested value (struct, list, map) as JSON text, which no typed column accepts."""
+    """A (flat) Parquet column as text."""
     return f"CASE WHEN {column} IS NULL THEN NULL ELSE CAST({column} AS VARCHAR) END"
 
 
