@@ -11,7 +11,6 @@ import gzip
 import json
 import time
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -43,12 +42,6 @@ def standard() -> Standard:
 @pytest.fixture(scope="module")
 def registry() -> Registry:
     return load_registry()
-
-
-@pytest.fixture
-def wh(tmp_path: Path) -> Iterator[Warehouse]:
-    with Warehouse(tmp_path / "wh.duckdb") as warehouse:
-        yield warehouse
 
 
 def ingest(wh: Warehouse, adapter: str, path: Path, std: Standard, registry: Registry, *,

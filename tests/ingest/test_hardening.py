@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cityscore.ingest.loader import ingest_file, ingest_into
+from cityscore.ingest.loader import ingest_file
 from cityscore.ingest.pseudonym import Pseudonymiser, PseudonymKeyError
 from cityscore.ingest.tabular import InputFileError
 from cityscore.records.personal import iin_is_valid, mask, personal_kind
@@ -18,20 +18,10 @@ from cityscore.store import Warehouse
 from cityscore.store.changes import kpi_values_staleness
 
 from ..conftest import Cli
+from .conftest import KEY, load
 
-KEY = Pseudonymiser(b"k" * 32)
 HEAD = "call_id;settlement;received_at;answered;answer_seconds;abandoned;caller_phone;channel;weight\n"
 IIN = next(f"9001013{n:04d}{c}" for n in range(1000) for c in range(10) if iin_is_valid(f"9001013{n:04d}{c}"))
-
-
-def load(wh: Warehouse, std: Standard, path: Path, **kw: object):  # type: ignore[no-untyped-def]
-    return ingest_file(wh, path, std=std, registry=load_registry(), pseudonymiser=KEY, **kw)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def wh(tmp_path: Path):  # type: ignore[no-untyped-def]
-    with Warehouse(tmp_path / "wh.duckdb") as warehouse:
-        yield warehouse
 
 
 def codes(report) -> list[tuple[int, str | None, str]]:  # type: ignore[no-untyped-def]
@@ -83,7 +73,7 @@ def test_personal_data_anywhere_is_pseudonymised_or_rejected_and_never_stored(st
     ]
     path = tmp_path / "calls.csv"
     path.write_text(HEAD + "\n".join(rows) + "\n", "utf-8")
-    report = ingest_into(db, path, std=std, registry=load_registry(), pseudonymiser=KEY)
+    report = ingest_file(db, path, std=std, registry=load_registry(), pseudonymiser=KEY)
     assert codes(report) == [(3, "channel", "personal-data"), (5, "settlement", "unknown-settlement"),
                              (6, "answered", "not-a-boolean")]
     for error in report.errors:
@@ -111,11 +101,11 @@ def test_another_pseudonym_key_is_refused(std: Standard, tmp_path: Path) -> None
     db = tmp_path / "wh.duckdb"
     first = tmp_path / "a.csv"
     first.write_text(HEAD + "c1;750000000;2026-01-05 10:00:00;да;12;нет;;voice;1\n", "utf-8")
-    ingest_into(db, first, std=std, registry=load_registry(), pseudonymiser=KEY)
+    ingest_file(db, first, std=std, registry=load_registry(), pseudonymiser=KEY)
     second = tmp_path / "b.csv"
     second.write_text(HEAD + "c2;750000000;2026-01-05 10:00:00;да;12;нет;;voice;1\n", "utf-8")
     with pytest.raises(PseudonymKeyError, match="another pseudonymisation key"):
-        ingest_into(db, second, std=std, registry=load_registry(), pseudonymiser=Pseudonymiser(b"z" * 32))
+        ingest_file(db, second, std=std, registry=load_registry(), pseudonymiser=Pseudonymiser(b"z" * 32))
     with Warehouse(db, read_only=True) as wh:
         assert wh.count("raw_contact_center_calls") == 1
 

@@ -7,27 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from cityscore.ingest.loader import IngestError, guess_table, ingest_file
+from cityscore.ingest.loader import IngestError, guess_table
 from cityscore.ingest.pseudonym import Pseudonymiser, iin_is_valid, load_key, normalise_phone
-from cityscore.settlements import load_registry
 from cityscore.standard import Standard
 from cityscore.store import Warehouse
 
 from ..conftest import Cli
+from .conftest import KEY, load
 
-KEY = Pseudonymiser(b"k" * 32)
 CALLS = ("call_id;settlement;received_at;answered;answer_seconds;abandoned;caller_phone\n"
          "c1;710000000;2026-01-05 10:00:00;да;12,5;нет;+7 (701) 123-45-67\n")
-
-
-def load(wh: Warehouse, std: Standard, path: Path, **kw: object):  # type: ignore[no-untyped-def]
-    return ingest_file(wh, path, std=std, registry=load_registry(), pseudonymiser=KEY, **kw)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def wh(tmp_path: Path):  # type: ignore[no-untyped-def]
-    with Warehouse(tmp_path / "wh.duckdb") as warehouse:
-        yield warehouse
 
 
 def bad_file(tmp_path: Path) -> Path:

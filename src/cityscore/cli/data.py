@@ -14,7 +14,7 @@ from ..errors import NotFoundError
 from ..ingest.adapters import ADAPTERS, open_adapter
 from ..ingest.commit import record_deleted
 from ..ingest.csvsource import ENCODINGS
-from ..ingest.loader import VALUE_TABLES, ingest_into
+from ..ingest.loader import VALUE_TABLES, ingest_file
 from ..ingest.pseudonym import Pseudonymiser, load_key
 from ..ingest.sqlcheck import TimeWindow
 from ..pipeline import compute_kpis
@@ -74,7 +74,7 @@ def ingest(
             opened = (open_adapter(source, path, settlement=settlement, timezone=timezone) if source != "native"
                       else None)
             target = table or (ADAPTERS[source].table if source != "native" else None)
-            report = ingest_into(target_db, path, std=std, registry=registry, pseudonymiser=pseudonymiser,
+            report = ingest_file(target_db, path, std=std, registry=registry, pseudonymiser=pseudonymiser,
                                  table=target, settlement=settlement, source=source, opened=opened,
                                  progress=lambda n, t=task: progress.advance(t, n), encoding=encoding,
                                  replace=replace, window=window)

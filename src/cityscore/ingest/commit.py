@@ -23,7 +23,8 @@ from ..records.personal import sql_mask
 from ..store.warehouse import Warehouse, utcnow
 from .pseudonym import PseudonymKeyError
 from .sqlcheck import lit, q
-from .staging import Staged
+from .staging import REPORT_ERRORS, Staged, row_json_sql
+from .values import RowError
 
 REPLACE_POLICIES = ("span", "none")
 FINGERPRINT = "pseudonym_key_fingerprint"
@@ -35,6 +36,7 @@ class Committed:
     accepted: int = 0
     duplicate_of: int | None = None
     conflicts: int = 0
+    conflict_errors: list[RowError] = field(default_factory=list)  # the first REPORT_ERRORS of them
     replaced: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -95,9 +97,13 @@ def commit_raw(wh: Warehouse, staged: Staged, *, path: Path, digest: str, source
                 key_name = schema.key or ""
                 shown = sql_mask("g." + q(key_name))
                 con.execute(quarantine + f"SELECT {batch_id}, {lit(staged.file_name)}, g._row, {lit(key_name)}, "
-                            f"'already-stored', printf({message}, {shown}, c.stored_in), {_good_json(schema)}, "
-                            f"{lit(fix_for('already-stored'))}, ? FROM stage.good g JOIN conflicts c USING (_row)",
-                            [now])
+                            f"'already-stored', printf({message}, {shown}, c.stored_in), "
+                            f"{row_json_sql(schema, 'g', typed_only=True)}, {lit(fix_for('already-stored'))}, ? "
+                            "FROM stage.good g JOIN conflicts c USING (_row)", [now])
+                out.conflict_errors = [
+                    RowError(staged.file_name, int(r[0]), r[1], r[2], r[3], r[4] or "") for r in wh.rows(
+                        "SELECT row_number, column_name, code, message, fix FROM quarantine WHERE batch_id = ? "
+                        f"AND code = 'already-stored' ORDER BY row_number LIMIT {REPORT_ERRORS}", [batch_id])]
             replaced = sum(int(r["rows"]) for r in out.replaced)
             rows = staged.rows
             con.execute(
@@ -111,11 +117,6 @@ def commit_raw(wh: Warehouse, staged: Staged, *, path: Path, digest: str, source
     finally:
         con.execute("DETACH stage")
     return out
-
-
-def _good_json(schema: Schema) -> str:
-    fields = ", ".join(f"{lit(c.name)}: CAST(g.{q(c.name)} AS VARCHAR)" for c in schema.columns if not c.pseudonymise)
-    return sql_mask("CAST(to_json({" + fields + "}) AS VARCHAR)")
 
 
 def _replace(wh: Warehouse, schema: Schema, batch_id: int, now: Any) -> list[dict[str, Any]]:
@@ -141,35 +142,25 @@ def _replace(wh: Warehouse, schema: Schema, batch_id: int, now: Any) -> list[dic
 
 def record_loaded(wh: Warehouse, table: str, batch_id: int, now: Any) -> None:
     """A data change per settlement the batch brought rows for, with the span of time of those rows."""
-    from ..records import SCHEMAS
-
-    schema = SCHEMAS.get(table)
-    if schema is not None:
-        time = q(schema.time or "")
-        span = f"CAST(min({time}) AS TIMESTAMP), CAST(max({time}) AS TIMESTAMP)"
-        source = f"raw_{table}"
-    else:
-        span, source = "CAST(min(period_start) AS TIMESTAMP), CAST(max(period_end) AS TIMESTAMP)", table
-        if table == "additional_initiatives":
-            span = "NULL, NULL"
-    wh.con.execute(f"INSERT INTO data_changes SELECT nextval('change_ids'), 'loaded', {lit(table)}, {batch_id}, NULL, "
-                   f"settlement, {span}, count(*), ?, NULL FROM {source} WHERE batch_id = {batch_id} "
-                   "GROUP BY settlement", [now])
+    _record(wh, "loaded", table, batch_id, now)
 
 
 def record_deleted(wh: Warehouse, table: str, batch_id: int) -> None:
     """Before a batch's rows are deleted: what it held, per settlement (so what was computed from it is stale)."""
+    _record(wh, "deleted", table, batch_id, utcnow())
+
+
+def _record(wh: Warehouse, kind: str, table: str, batch_id: int, now: Any) -> None:
     from ..records import SCHEMAS
 
     schema = SCHEMAS.get(table)
-    source = f"raw_{table}" if schema is not None else table
     if schema is not None:
         time = q(schema.time or "")
-        span = f"CAST(min({time}) AS TIMESTAMP), CAST(max({time}) AS TIMESTAMP)"
+        span, source = f"CAST(min({time}) AS TIMESTAMP), CAST(max({time}) AS TIMESTAMP)", f"raw_{table}"
     elif table == "observations":
-        span = "CAST(min(period_start) AS TIMESTAMP), CAST(max(period_end) AS TIMESTAMP)"
+        span, source = "CAST(min(period_start) AS TIMESTAMP), CAST(max(period_end) AS TIMESTAMP)", table
     else:
-        span = "NULL, NULL"
-    wh.con.execute(f"INSERT INTO data_changes SELECT nextval('change_ids'), 'deleted', {lit(table)}, {batch_id}, "
+        span, source = "NULL, NULL", table
+    wh.con.execute(f"INSERT INTO data_changes SELECT nextval('change_ids'), {lit(kind)}, {lit(table)}, {batch_id}, "
                    f"NULL, settlement, {span}, count(*), ?, NULL FROM {source} WHERE batch_id = {batch_id} "
-                   "GROUP BY settlement", [utcnow()])
+                   "GROUP BY settlement", [now])

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,7 +120,7 @@ class Options:
 
 
 def ingest_file(
-    wh: Warehouse,
+    target: Warehouse | Path,
     path: Path,
     *,
     std: Standard,
@@ -135,33 +135,18 @@ def ingest_file(
     replace: str = "span",
     window: TimeWindow | None = None,
 ) -> IngestReport:
-    """Load ``path`` (or an already ``opened`` adapter source) into the open warehouse ``wh``."""
+    """Load ``path`` (or an already ``opened`` adapter source) into ``target``: an open warehouse (held for the
+    whole load), or a warehouse file, opened for writing only to commit, so that readers (the dashboard, the API)
+    never wait while the file is read and checked."""
     options = Options(table, settlement, source, encoding, replace, window or TimeWindow())
-    return _ingest(lambda: nullcontext(wh), wh.path, Path(path), std=std, registry=registry,
-                   pseudonymiser=pseudonymiser, options=options, opened=opened, progress=progress, held=wh)
+    held = target if isinstance(target, Warehouse) else None
+    db = target.path if isinstance(target, Warehouse) else Path(target)
 
+    def open_wh() -> AbstractContextManager[Warehouse]:
+        return nullcontext(held) if held is not None else Warehouse(db)
 
-def ingest_into(
-    db: Path,
-    path: Path,
-    *,
-    std: Standard,
-    registry: Registry,
-    pseudonymiser: Pseudonymiser,
-    table: str | None = None,
-    settlement: str | None = None,
-    source: str = "native",
-    opened: Source | None = None,
-    progress: Progress | None = None,
-    encoding: str = "auto",
-    replace: str = "span",
-    window: TimeWindow | None = None,
-) -> IngestReport:
-    """Load ``path`` into the warehouse file ``db``, opening it for writing only to commit: readers (the
-    dashboard, the API) never wait for the file to be read and checked."""
-    options = Options(table, settlement, source, encoding, replace, window or TimeWindow())
-    return _ingest(lambda: Warehouse(db), Path(db), Path(path), std=std, registry=registry,
-                   pseudonymiser=pseudonymiser, options=options, opened=opened, progress=progress, held=None)
+    return _ingest(open_wh, db, Path(path), std=std, registry=registry, pseudonymiser=pseudonymiser,
+                   options=options, opened=opened, progress=progress, held=held)
 
 
 def _ingest(open_wh: Callable[[], AbstractContextManager[Warehouse]], db: Path, path: Path, *, std: Standard,
@@ -191,11 +176,9 @@ def _ingest(open_wh: Callable[[], AbstractContextManager[Warehouse]], db: Path, 
         if name not in SCHEMAS and name not in VALUE_TABLES:
             raise IngestError(f"Unknown table '{name}'. Tables: {', '.join([*SCHEMAS, *VALUE_TABLES])}.")
         report = IngestReport(str(path), name, options.source)
-        stored = _already_loaded(held, db, digest, name, options.source, fingerprint)
+        stored = _already_loaded(held, db, digest, name, options.source)
         if stored is not None:
-            report.batch_id, report.duplicate_batch = stored, True
-            report.notes.append(f"already loaded as batch {stored}; nothing changed")
-            return report
+            return _duplicate(report, stored)
         if name in VALUE_TABLES:
             if src is None:
                 src = open_source(path)
@@ -214,14 +197,11 @@ def _ingest(open_wh: Callable[[], AbstractContextManager[Warehouse]], db: Path, 
             done = commit_raw(wh, staged, path=path, digest=digest, source=options.source,
                               settlement=options.settlement, replace=options.replace, fingerprint=fingerprint)
     if done.duplicate_of is not None:
-        report.batch_id, report.duplicate_batch = done.duplicate_of, True
-        report.notes.append(f"already loaded as batch {done.duplicate_of}; nothing changed")
-        return report
+        return _duplicate(report, done.duplicate_of)
     report.batch_id, report.rows, report.accepted = done.batch_id, staged.rows, done.accepted
     report.errors, report.errors_total = staged.errors, staged.errors_total + done.conflicts
     if done.conflicts:
-        report.errors = sorted([*staged.errors, *_conflict_errors(db if held is None else held.path, held, done,
-                                                                  path.name, schema)],
+        report.errors = sorted([*staged.errors, *done.conflict_errors],
                                key=lambda e: (e.row, e.column or "", e.code))[:staging.REPORT_ERRORS]
     report.replaced = done.replaced
     for item in done.replaced:
@@ -239,8 +219,7 @@ def _stage(workdir: Path, path: Path, fmt: str, csvf: Any, src: Source | None, s
         notes: list[str] = []
         encoding = None
         if csvf is not None:
-            csvf, regular = staging.stage_csv(con, workdir, path, schema, options.window, defaults,
-                                              encoding=options.encoding)
+            regular = staging.stage_csv(con, csvf, schema, options.window, defaults)
             notes, encoding = list(csvf.notes), csvf.encoding
             if not regular:
                 notes.append("quoted values span lines: read by the exact reader")
@@ -269,8 +248,13 @@ def _count_rows(csvf: Any, src: Source | None) -> int:
     return sum(len(b.rows) for b in src.batches) if src is not None else 0
 
 
-def _already_loaded(held: Warehouse | None, db: Path, digest: str, table: str, source: str,
-                    fingerprint: str) -> int | None:
+def _duplicate(report: IngestReport, batch_id: int) -> IngestReport:
+    report.batch_id, report.duplicate_batch = batch_id, True
+    report.notes.append(f"already loaded as batch {batch_id}; nothing changed")
+    return report
+
+
+def _already_loaded(held: Warehouse | None, db: Path, digest: str, table: str, source: str) -> int | None:
     """The batch that holds this very file, looked up without taking the write lock."""
     if held is not None:
         return duplicate_batch(held, digest, table, source)
@@ -281,21 +265,6 @@ def _already_loaded(held: Warehouse | None, db: Path, digest: str, table: str, s
             return duplicate_batch(wh, digest, table, source)
     except CityScoreError:
         return None  # an older schema, or busy: the write phase checks again
-
-
-def _conflict_errors(db: Path, held: Warehouse | None, done: Any, file_name: str, schema: Schema) -> list[RowError]:
-    @contextmanager
-    def reader() -> Iterator[Warehouse]:
-        if held is not None:
-            yield held
-        else:
-            with Warehouse(db, read_only=True) as wh:
-                yield wh
-
-    with reader() as wh:
-        rows = wh.rows("SELECT row_number, column_name, code, message, fix FROM quarantine WHERE batch_id = ? AND "
-                       f"code = 'already-stored' ORDER BY row_number LIMIT {staging.REPORT_ERRORS}", [done.batch_id])
-    return [RowError(file_name, int(r[0]), r[1], r[2], r[3], r[4] or "") for r in rows]
 
 
 # --- value tables (observations, additional initiatives) ------------------------------------------------------
@@ -393,4 +362,4 @@ def _quarantine_values(wh: Warehouse, batch_id: int, file_name: str, errors: lis
     wh.con.unregister("errs")
 
 
-__all__ = ["IngestError", "IngestReport", "guess_table", "ingest_file", "ingest_into", "lit"]
+__all__ = ["IngestError", "IngestReport", "guess_table", "ingest_file", "lit"]

@@ -25,6 +25,10 @@ from ..records.personal import iin_is_valid
 KEY_ENV = "CITYSCORE_PSEUDONYM_KEY"
 
 
+INVALID = {"phone": "is not a Kazakhstan phone number (11 digits, +7 …)",
+           "iin": "is not a valid ИИН (12 digits with a correct control digit)"}
+
+
 class PseudonymKeyError(ValueError, CityScoreError):
     """The pseudonymisation key is missing or too short."""
 
@@ -85,11 +89,11 @@ class Pseudonymiser:
         if kind == "phone":
             normal = normalise_phone(raw)
             if normal is None:
-                return self.token(kind, raw), f"'{_mask(raw)}' is not a Kazakhstan phone number (11 digits, +7 …)"
+                return self.token(kind, raw), f"'{_mask(raw)}' {INVALID['phone']}"
             return self.token(kind, normal), None
         normal = _DIGITS.sub("", raw)
         if not iin_is_valid(normal):
-            return self.token(kind, raw), f"'{_mask(raw)}' is not a valid ИИН (12 digits with a correct control digit)"
+            return self.token(kind, raw), f"'{_mask(raw)}' {INVALID['iin']}"
         return self.token(kind, normal), None
 
 
@@ -147,3 +151,9 @@ def sql_pseudonym_map(kind: str, values_sql: str, key: bytes) -> str:
 def _mask(text: str) -> str:
     """Show an identifier in an error without revealing it: keep the first two and last two characters."""
     return text if len(text) <= 4 else f"{text[:2]}{'•' * (len(text) - 4)}{text[-2:]}"
+
+
+def sql_partial_mask(expr: str) -> str:
+    """SQL doing what :func:`_mask` does."""
+    return (f"CASE WHEN length({expr}) <= 4 THEN {expr} ELSE left({expr}, 2) || repeat('•', length({expr}) - 4) "
+            f"|| right({expr}, 2) END")

@@ -40,8 +40,8 @@ from ..records.personal import mask, sql_holds_identifier, sql_mask
 from ..settlements import Registry
 from .codes import fix_for
 from .csvrows import open_csv_rows
-from .csvsource import CsvFile, prepare_csv
-from .pseudonym import Pseudonymiser, sql_pseudonym_map, sql_token
+from .csvsource import CsvFile
+from .pseudonym import INVALID, Pseudonymiser, sql_partial_mask, sql_pseudonym_map, sql_token
 from .reading import RowBatch, Source
 from .sqlcheck import TimeWindow, error_queries, lit, q, typed_columns
 from .values import RowError
@@ -71,7 +71,6 @@ class Staged:
     errors_total: int = 0
     errors: list[RowError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    header_errors: list[RowError] = field(default_factory=list)  # the file cannot be loaded at all
 
 
 @contextmanager
@@ -118,11 +117,11 @@ def missing_columns(file_name: str, header: list[str], schema: Schema, settlemen
 
 
 # --- loading a file into typed_t ------------------------------------------------------------------------------
-def stage_csv(con: duckdb.DuckDBPyConnection, workdir: Path, path: Path, schema: Schema, window: TimeWindow,
-              defaults: dict[str, str], *, encoding: str = "auto") -> tuple[CsvFile, bool]:
-    """Read a CSV file with DuckDB's reader. Returns the prepared file and whether DuckDB's records were the file's
-    lines one for one (else the caller reads it with :func:`stage_rows` instead: a quoted value spans lines)."""
-    csvf = prepare_csv(path, workdir, encoding=encoding)
+def stage_csv(con: duckdb.DuckDBPyConnection, csvf: CsvFile, schema: Schema, window: TimeWindow,
+              defaults: dict[str, str]) -> bool:
+    """Read a prepared CSV file (:func:`.csvsource.prepare_csv`) with DuckDB's reader. Returns whether DuckDB's
+    records were the file's lines one for one (else the caller reads it with :func:`stage_rows` instead: a quoted
+    value spans lines)."""
     positions = canonical_header(csvf.header, schema)
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(csvf.header))) + "}"
     sources = {name: f's."c{i}"' for i, name in positions.items()}
@@ -132,18 +131,19 @@ def stage_csv(con: duckdb.DuckDBPyConnection, workdir: Path, path: Path, schema:
               "store_rejects = true, rejects_table = 'csv_rejects', rejects_scan = 'csv_scans')")
     select = f"SELECT {outer} FROM (SELECT {inner} FROM {reader} s)"
     if not keeps_order(con, select):
-        return csvf, False
+        return False
     con.execute(f"CREATE OR REPLACE TABLE typed_t AS {select}")
     records = int(con.execute("SELECT count(*) FROM typed_t").fetchall()[0][0])
     blank = set(csvf.blank_lines)
-    rejected: dict[int, tuple[str, str]] = {}
-    reasons = con.execute("SELECT line, error_type FROM csv_rejects ORDER BY line, column_idx").fetchall()
-    for line, error_type in reasons:
+    rejected: dict[int, tuple[str, str, str | None]] = {}  # line → (code, message, the line as read)
+    reasons = con.execute("SELECT line, error_type, csv_line FROM csv_rejects ORDER BY line, column_idx").fetchall()
+    for line, error_type, text in reasons:
         if int(line) not in blank and int(line) not in rejected:
-            rejected[int(line)] = _REJECT_CODES.get(str(error_type), ("malformed-csv", str(error_type).lower()))
+            code, message = _REJECT_CODES.get(str(error_type), ("malformed-csv", str(error_type).lower()))
+            rejected[int(line)] = (code, message, text)
     if 1 + records + len(rejected) + len(blank) != csvf.physical_lines:
         con.execute("DROP TABLE typed_t")
-        return csvf, False
+        return False
     # row numbers: the k-th record (0-based) is line k + 2 plus the lines skipped before it (rejected or blank)
     missing = sorted(set(rejected) | blank)
     gaps = {}
@@ -158,13 +158,11 @@ def stage_csv(con: duckdb.DuckDBPyConnection, workdir: Path, path: Path, schema:
     else:
         con.execute("CREATE OR REPLACE VIEW typed AS SELECT rowid + 2 AS _row, * FROM typed_t")
     _rejected_table(con)
-    reject_raw = {int(line): text for line, text in con.execute(
-        "SELECT line, any_value(csv_line) FROM csv_rejects GROUP BY line").fetchall()}
-    rows = [(line, None, code, message, _masked_text(reject_raw.get(line))) for line, (code, message)
-            in rejected.items()]
+    rows = [(line, None, code, message, None if text is None else mask(str(text).strip("\r\n")))
+            for line, (code, message, text) in rejected.items()]
     rows += [(line, None, "encoding", message, None) for line, message in csvf.bad_lines.items()]
     _insert_rejected(con, rows)
-    return csvf, True
+    return True
 
 
 def keeps_order(con: duckdb.DuckDBPyConnection, select: str) -> bool:
@@ -185,8 +183,11 @@ def stage_rows(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, wind
     total = 0
     for batch in src.batches:
         _append(con, batch, names)
-        _insert_rejected(con, [(number, None, code, message, _masked_json(_cells(batch, number, src.header)))
-                               for number, (code, message) in batch.problems.items()])
+        if batch.problems:
+            cells = {number: dict(zip(src.header, values, strict=False)) for number, values in batch.rows
+                     if number in batch.problems}
+            _insert_rejected(con, [(number, None, code, message, _masked_json(cells.get(number, {})))
+                                   for number, (code, message) in batch.problems.items()])
         total += len(batch.rows)
         if progress:
             progress(len(batch.rows))
@@ -297,14 +298,10 @@ def _personal_data(con: duckdb.DuckDBPyConnection, schema: Schema, pseudonymiser
             con.execute(f"CREATE OR REPLACE TABLE {mapping} AS "
                         + sql_pseudonym_map(column.pseudonymise, f"SELECT {name} AS raw FROM typed_t",
                                             pseudonymiser.key))
-            invalid = con.execute(f"SELECT t._row, t.{name} FROM typed t JOIN {mapping} m ON t.{name} = m.raw "
-                                  "WHERE NOT m.valid AND NOT t._empty LIMIT 100000").fetchall()
-            if invalid:
-                rows = []
-                for row, value in invalid:
-                    _, message = pseudonymiser.pseudonymise(column.pseudonymise, value)
-                    rows.append((int(row), column.name, f"invalid-{column.pseudonymise}", message or "invalid"))
-                con.executemany("INSERT INTO errors VALUES (?, ?, ?, ?)", rows)
+            message = lit("'%s' " + INVALID[column.pseudonymise])
+            con.execute(f"INSERT INTO errors SELECT t._row, {lit(column.name)}, 'invalid-{column.pseudonymise}', "
+                        f"printf({message}, {sql_partial_mask(f'trim(t.{name})')}) FROM typed t "
+                        f"JOIN {mapping} m ON t.{name} = m.raw WHERE NOT m.valid AND NOT t._empty")
             continue
         if column.type != "text" or column.name == "settlement":
             continue
@@ -339,15 +336,15 @@ def _good(con: duckdb.DuckDBPyConnection, schema: Schema) -> None:
                 "WHERE NOT t._empty AND t._row NOT IN (SELECT _row FROM errors)")
 
 
-def row_json_sql(schema: Schema, alias: str = "t") -> str:
-    """The cells of a typed row as JSON text, as written (the text of a cell that could not be typed), designated
-    personal identifiers left out, everything masked."""
+def row_json_sql(schema: Schema, alias: str = "t", *, typed_only: bool = False) -> str:
+    """The cells of a typed row as JSON text, as written (the text of a cell that could not be typed, unless
+    ``typed_only``: a row of ``good``), designated personal identifiers left out, everything masked."""
     fields = []
     for column in schema.columns:
         name = q(column.name)
         if column.pseudonymise:
             continue
-        value = (f"{alias}.{name}" if column.type == "text"
+        value = (f"CAST({alias}.{name} AS VARCHAR)" if column.type == "text" or typed_only
                  else f"COALESCE({alias}.{q(column.name + '__raw')}, CAST({alias}.{name} AS VARCHAR))")
         fields.append(f"{lit(column.name)}: {value}")
     return sql_mask("CAST(to_json({" + ", ".join(fields) + "}) AS VARCHAR)")
@@ -413,25 +410,9 @@ def _append(con: duckdb.DuckDBPyConnection, batch: RowBatch, names: list[str]) -
     con.unregister("batch_rows")
 
 
-def _cells(batch: RowBatch, number: int, header: list[str]) -> dict[str, str | None]:
-    for n, cells in batch.rows:
-        if n == number:
-            return dict(zip(header, cells, strict=False))
-    return {}
-
-
 def _masked_json(cells: dict[str, Any]) -> str | None:
     if not cells:
         return None
-    return mask_text(json.dumps(cells, ensure_ascii=False, default=str))
-
-
-def _masked_text(text: str | None) -> str | None:
-    return None if text is None else mask_text(text.strip("\r\n"))
-
-
-def mask_text(text: str) -> str:
-
-    return mask(text)
+    return mask(json.dumps(cells, ensure_ascii=False, default=str))
 
 
