@@ -27,12 +27,13 @@ from ..conftest import Demo
 
 ASTANA, ALMATY = "710000000", "750000000"
 FORMULA = '=HYPERLINK("http://evil.example","click")'
+CONTROL = "нет\x00данных\x0bза\x1fмесяц\x08"  # characters XML 1.0 cannot hold: openpyxl refuses them
 NAN, INF = float("nan"), float("inf")
 
 
 def _poison(db: Path) -> None:
     """NaN and ±inf in the stored scores (the result JSON and the score_kpis table) and in the KPI values of
-    Astana; a formula-like reason."""
+    Astana; a formula-like reason, and one holding control characters (Almaty's)."""
     con = duckdb.connect(str(db))
     try:
         run_id = con.execute("SELECT max(run_id) FROM score_runs").fetchone()[0]  # type: ignore[index]
@@ -53,8 +54,8 @@ def _poison(db: Path) -> None:
                     "WHERE run_id = ? AND settlement = ? AND kpi = '1.8'", [FORMULA, run_id, ASTANA])
         con.execute("UPDATE score_kpis SET actual = 'inf'::DOUBLE, target = 'NaN'::DOUBLE "
                     "WHERE run_id = ? AND settlement = ? AND kpi = '3.3'", [run_id, ASTANA])
-        con.execute("UPDATE score_kpis SET target = '-inf'::DOUBLE WHERE run_id = ? AND settlement = ? AND kpi = '1.8'",
-                    [run_id, ALMATY])
+        con.execute("UPDATE score_kpis SET target = '-inf'::DOUBLE, reason = ? WHERE run_id = ? AND settlement = ? "
+                    "AND kpi = '1.8'", [CONTROL, run_id, ALMATY])
         con.execute("UPDATE kpi_values SET value = 'NaN'::DOUBLE WHERE settlement = ? AND kpi = '1.8'", [ASTANA])
         con.execute("UPDATE kpi_values SET value = 'inf'::DOUBLE WHERE settlement = ? AND kpi = '3.3'", [ASTANA])
         con.execute("UPDATE kpi_values SET numerator = 'inf'::DOUBLE WHERE settlement = ? AND numerator IS NOT NULL "
@@ -137,6 +138,34 @@ def test_a_stored_formula_is_neutralised_in_the_exports(bad_client: TestClient) 
         cell = row[header.index("reason")]
         if row[header.index("settlement")].value == ASTANA:
             assert cell.value == "'" + FORMULA and cell.data_type == "s"
+
+
+def test_control_characters_are_replaced_in_xlsx(bad_client: TestClient) -> None:
+    response = bad_client.get("/api/v1/kpis/1.8/distribution?format=xlsx")
+    assert response.status_code == 200, response.text
+    sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
+    header = [c.value for c in sheet[1]]
+    (row,) = [r for r in sheet.iter_rows(min_row=2) if r[header.index("settlement")].value == ALMATY]
+    assert row[header.index("reason")].value == "нет\ufffdданных\ufffdза\ufffdмесяц\ufffd"
+    rows = list(csv.DictReader(io.StringIO(bad_client.get("/api/v1/kpis/1.8/distribution?format=csv").text)))
+    assert next(r for r in rows if r["settlement"] == ALMATY)["reason"] == CONTROL  # CSV can hold them as they are
+
+
+def test_xlsx_replaces_every_illegal_character() -> None:
+    # the control characters openpyxl refuses, then those it writes into a file that does not open
+    illegal = "".join(chr(c) for c in [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xD800, 0xDFFF, 0xFFFE,
+                                       0xFFFF])
+    rows = [{"name_ru": "Аст\x00ана", "message": "row 3:\x0b bad\x1f", "kept": "tab\tline\nend \ufffd😀",
+             "\x01=head": 1, "formula": "\x00=1+1", "all": illegal, "n": 2}]
+    sheet = load_workbook(io.BytesIO(to_xlsx(rows, sheet="bad\x07sheet"))).worksheets[0]
+    assert sheet.title == "bad\ufffdsheet"
+    header = [c.value for c in sheet[1]]
+    assert header == ["name_ru", "message", "kept", "\ufffd=head", "formula", "all", "n"]
+    values = dict(zip(header, [c.value for c in sheet[2]], strict=True))
+    assert values["name_ru"] == "Аст\ufffdана" and values["message"] == "row 3:\ufffd bad\ufffd"
+    assert values["kept"] == "tab\tline\nend \ufffd😀"  # tab, line feed (and carriage return) are legal in XML
+    assert values["formula"] == "\ufffd=1+1" and sheet["E2"].data_type == "s"
+    assert values["all"] == "\ufffd" * len(illegal) and values["\ufffd=head"] == 1 and values["n"] == 2
 
 
 @pytest.mark.parametrize("url", PAGES)

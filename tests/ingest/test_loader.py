@@ -195,23 +195,49 @@ def test_ingest_cli(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_sql_and_python_pseudonyms_agree(tmp_path: Path) -> None:
-    """Parquet files are pseudonymised in SQL; CSV rows in Python: the same value gets the same pseudonym."""
+    """Staged files are pseudonymised in SQL (while typed); value files and ad-hoc lookups in Python: the same value
+    gets the same pseudonym, and the same values are invalid."""
     import duckdb
 
-    from cityscore.ingest.pseudonym import sql_pseudonym_map
+    from cityscore.ingest.sqlcheck import TimeWindow, typed_select
+    from cityscore.records import Column, Schema
 
     valid = next(f"9001013{n:04d}{c}" for n in range(1000) for c in range(10) if iin_is_valid(f"9001013{n:04d}{c}"))
-    values = {"phone": ["+7 (701) 123-45-67", "87011234567", "12345", " 7011234567 "],
+    values = {"phone": ["+7 (701) 123-45-67", "87011234567", "12345", " 7011234567 ", "   "],
               "iin": [valid, valid[:6] + " " + valid[6:], "123456789012", valid[:11] + str((int(valid[11]) + 1) % 10)]}
     con = duckdb.connect()
     for kind, items in values.items():
-        query = sql_pseudonym_map(kind, "SELECT unnest(?) AS raw", KEY.key)
-        found = {raw: (token, valid) for raw, valid, token in con.execute(query, [items]).fetchall()}
-        for item in items:
-            sql_token, sql_valid = found[item]
+        schema = Schema("t", "", "", (Column("v", "text", pseudonymise=kind),))  # type: ignore[arg-type]
+        query = typed_select(schema, {"v": "s.raw"}, TimeWindow(), "(SELECT unnest(?) AS raw)", key=KEY.key)
+        found = con.execute(f"SELECT v, v__invalid FROM ({query})", [items]).fetchall()
+        for item, (sql_token, invalid) in zip(items, found, strict=True):
+            if not item.strip():
+                assert sql_token is None and invalid is None
+                continue
             py_token, problem = KEY.pseudonymise(kind, item)
             assert sql_token == py_token, (kind, item)
-            assert sql_valid == (problem is None), (kind, item)
+            assert (invalid is None) == (problem is None), (kind, item)
+            assert invalid is None or item.strip() not in invalid
+
+
+def test_civil_time_arithmetic_agrees_with_icu() -> None:
+    """Kazakhstan civil time is converted by arithmetic where the offset is fixed; ICU's time zone data agrees for
+    every hour of the plausible window and every minute around the 2004 and 2024 changes."""
+    import duckdb
+
+    from cityscore.ingest.sqlcheck import CIVIL_ZONE, civil_to_utc
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    fast, icu = civil_to_utc("t"), f"timezone('UTC', timezone('{CIVIL_ZONE}', t))"
+    hours = ("SELECT TIMESTAMP '2000-01-01' + INTERVAL (i) HOUR AS t FROM range(0, 24 * 366 * 101) r(i)")
+    minutes = " UNION ALL ".join(f"SELECT TIMESTAMP '{start}' + INTERVAL (i) MINUTE AS t "
+                                 "FROM range(0, 3 * 24 * 60) r(i)" for start in ("2004-10-30", "2024-02-28"))
+    for times in (hours, minutes):
+        differ = con.execute(f"SELECT count(*), min(t) FROM ({times}) WHERE {fast} <> {icu}").fetchall()[0]
+        assert differ[0] == 0, differ
+    noon = civil_to_utc("TIMESTAMP '2026-06-01 12:00'")
+    assert con.execute(f"SELECT {noon}").fetchall()[0][0].isoformat() == "2026-06-01T07:00:00"
 
 
 def test_parquet_fast_path_pseudonymises_and_reports(wh: Warehouse, std: Standard, tmp_path: Path) -> None:

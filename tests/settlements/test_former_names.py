@@ -33,6 +33,31 @@ NAMES = {
     "Balkhash": "351610000", "Панфилов": "334620100",
 }
 
+# Renamings of smaller settlements, checked one by one against the registry: the former name → the settlement's KATO
+# code, its current Russian name, region code and district (None: a city of oblast significance, outside districts).
+REVIEWED = {
+    "Самаркандский": ("352410000", "Темиртау", "35", None),  # the settlement became the town Temirtau in 1945
+    "Никольский": ("622010000", "Сатпаев", "62", None),  # the settlement Nikolsky, renamed after K. Satpayev in 1990
+    "Семиозёрное": ("393630100", "Аулиеколь", "39", "Аулиекольский район"),  # renamed in 1997
+    "Семиозерное": ("393630100", "Аулиеколь", "39", "Аулиекольский район"),  # (the same, written without ё)
+    "Лебяжье": ("555230100", "Аққулы", "55", "район Аққулы"),  # Pavlodar Region, formerly Lebyazhinsky district
+    "Качиры": ("554830100", "Теренколь", "55", "район Тереңкөл"),  # Pavlodar Region, formerly Kachirsky district
+    "Чарск": ("104221100", "Шар", "10", "Жарминский район"),  # Abai Region (East Kazakhstan before 2022)
+    "Charsk": ("104221100", "Шар", "10", "Жарминский район"),
+    "Чу": ("316621100", "Шу", "31", "Шуский район"),  # Zhambyl Region; not Tole Bi, the district's centre
+    "Chu": ("316621100", "Шу", "31", "Шуский район"),
+}
+
+
+@pytest.mark.parametrize("name", REVIEWED)
+def test_a_reviewed_renaming_points_at_the_right_settlement(name: str) -> None:
+    kato, current, region, district = REVIEWED[name]
+    settlement = load_registry().resolve(name)
+    assert settlement is not None, name
+    assert (settlement.kato, settlement.name_ru, settlement.region_code, settlement.district_ru) == (
+        kato, current, region, district)
+    assert load_registry().resolve(current) == settlement  # the current name is the same settlement
+
 
 def _rows() -> list[dict[str, str]]:
     text = resources.files("cityscore.settlements").joinpath("data", "former_names.csv").read_text("utf-8")

@@ -1,4 +1,9 @@
-"""The routes of ``/api/v1``: thin functions over the publishing read model and the catalog views."""
+"""The routes of ``/api/v1``: thin functions over the publishing read model and the catalog views.
+
+Every JSON response that serves the scores of a run (``/scores``, ``/settlements/{kato}/score``,
+``/ratings/{category}``, ``/kpis/{kpi_id}/distribution``) carries ``"stale"``: whether data changed after that run
+(:meth:`~cityscore.publishing.Repository.staleness`, ``Staleness.to_json()``).
+"""
 
 from __future__ import annotations
 
@@ -149,7 +154,7 @@ def scores(r: RepoDep, fmt: FormatQuery = TableFormat.json, year: YearQuery = No
     run = r.run(year)
     results = r.results(run.year, category.value if category else None)
     data = {"standard_version": run.standard_version, "policy": run.policy, "year": run.year, "run_id": run.run_id,
-            "results": results}
+            "results": results, "stale": r.staleness(run.year).to_json()}
     rows = [_summary(x) for x in results]
     return table(data, rows, fmt, f"scores-{run.year}")
 
@@ -160,7 +165,7 @@ def settlement_score(r: RepoDep, kato: KATO, fmt: FormatQuery = TableFormat.json
     run = r.run(year)
     result = r.result(kato, run.year)
     data = {"standard_version": run.standard_version, "policy": run.policy, "year": run.year, "run_id": run.run_id,
-            **result, "trend": r.trend(kato, run.year)}
+            **result, "trend": r.trend(kato, run.year), "stale": r.staleness(run.year).to_json()}
     rows = [{"kpi": k, **v} for k, v in result["kpis"].items()]
     return table(data, rows, fmt, f"score-{kato}-{run.year}")
 
@@ -186,7 +191,7 @@ def rating(r: RepoDep, category: CategoryName, fmt: FormatQuery = TableFormat.js
     run = r.run(year)
     rows = [_summary(x) for x in r.results(run.year, category.value)]
     data = {"standard_version": run.standard_version, "policy": run.policy, "year": run.year, "run_id": run.run_id,
-            "category": category.value, "ratings": rows}
+            "category": category.value, "ratings": rows, "stale": r.staleness(run.year).to_json()}
     return table(data, rows, fmt, f"rating-{category.value}-{run.year}")
 
 
@@ -194,6 +199,7 @@ def rating(r: RepoDep, category: CategoryName, fmt: FormatQuery = TableFormat.js
             tags=["scores"], responses=TABLE_RESPONSES)
 def distribution(r: RepoDep, kpi_id: KPI_ID, fmt: FormatQuery = TableFormat.json, year: YearQuery = None) -> Any:
     data = r.distribution(kpi_id, year)
+    data = {**data, "stale": r.staleness(data["year"]).to_json()}  # a new dict: the repository caches the other
     return table(data, data["values"], fmt, f"distribution-{kpi_id}-{data['year']}")
 
 

@@ -1,9 +1,10 @@
-"""Pieces shared by the commands: error handling at the edge, common options, the loaded standard."""
+"""Pieces shared by the commands: error handling at the edge, common options, dates, the loaded standard."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
@@ -11,6 +12,7 @@ import typer
 from rich.console import Console
 
 from ..errors import CityScoreError, NotFoundError
+from ..publishing.window import DAYS_TEXT, YEARS_TEXT, in_days, in_years
 from ..settings import get_settings
 from ..settlements import Registry, Settlement
 from ..standard import Standard, load_standard
@@ -64,6 +66,26 @@ def check_lang(lang: str) -> str:
     if lang not in ("ru", "kk", "en"):
         raise typer.BadParameter("use ru, kk or en", param_hint="--lang")
     return lang
+
+
+def check_year(year: int) -> int:
+    """The callback of every ``--year`` option: a year outside the window the API accepts too (2000–2100:
+    :mod:`cityscore.publishing.window`) is a usage error that says the allowed range (exit status 2)."""
+    if not in_years(year):
+        raise typer.BadParameter(f"{year} is outside {YEARS_TEXT}")
+    return year
+
+
+def parse_day(text: str, option: str) -> date:
+    """The day of a ``YYYY-MM-DD`` option, inside the window the API accepts too (2000-01-01 … 2100-12-31:
+    :mod:`cityscore.publishing.window`); otherwise a usage error that says the allowed range (exit status 2)."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter("write the date as YYYY-MM-DD", param_hint=option) from None
+    if not in_days(day):
+        raise typer.BadParameter(f"{text} is outside {DAYS_TEXT}", param_hint=option)
+    return day
 
 
 def find_settlement(registry: Registry, key: str) -> Settlement:

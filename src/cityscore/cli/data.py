@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -18,12 +18,13 @@ from ..ingest.loader import VALUE_TABLES, ingest_file
 from ..ingest.pseudonym import Pseudonymiser, load_key
 from ..ingest.sqlcheck import TimeWindow
 from ..pipeline import compute_kpis
+from ..publishing.window import FIRST_DAY
 from ..records import SCHEMAS
 from ..settings import get_settings
 from ..settlements import load_registry
 from ..store import Warehouse, default_path
 from ..store.changes import scores_staleness
-from .common import FormatOption, StandardOption, domain_errors, err_console, home, standard
+from .common import FormatOption, StandardOption, check_year, domain_errors, err_console, home, standard
 from .output import Column, OutputFormat, console, print_csv, print_json, print_table
 from .score import ModeOption, PolicyOption, SetOption, build_policy
 
@@ -103,7 +104,7 @@ def ingest(
 
 @domain_errors
 def compute_cmd(
-    year: Annotated[int, typer.Option("--year", "-y", help="The year to compute.")],
+    year: Annotated[int, typer.Option("--year", "-y", callback=check_year, help="The year to compute.")],
     grain: Annotated[str, typer.Option("--grain", help="month (for scores) or day (for the monitor).")] = "month",
     policy_file: PolicyOption = None,
     assignments: SetOption = None,
@@ -231,11 +232,13 @@ def quarantine(
 
     if action not in (None, "purge"):
         raise typer.BadParameter("use purge, or nothing to list", param_hint="ACTION")
+    cutoff = None
+    if action == "purge":  # (checked before the warehouse is opened)
+        if older_than is None:
+            raise typer.BadParameter("say how old, e.g. --older-than 90d", param_hint="--older-than")
+        cutoff = _cutoff(older_than, utcnow())
     with Warehouse(db) as wh:
-        if action == "purge":
-            if older_than is None:
-                raise typer.BadParameter("say how old, e.g. --older-than 90d", param_hint="--older-than")
-            cutoff = utcnow() - _age(older_than)
+        if cutoff is not None:
             with wh.transaction():
                 count = int(wh.scalar("SELECT count(*) FROM quarantine WHERE quarantined_at < ?", [cutoff]) or 0)
                 wh.con.execute("DELETE FROM quarantine WHERE quarantined_at < ?", [cutoff])
@@ -262,10 +265,16 @@ def quarantine(
     (print_csv if fmt is OutputFormat.csv else print_table)(rows, columns)
 
 
-def _age(text: str) -> timedelta:
+def _cutoff(text: str, now: datetime) -> datetime:
+    """``now`` less the age of ``--older-than`` (90d, 12w, 6m, 1y); an age reaching back before the first day of the
+    window (2000-01-01, :mod:`cityscore.publishing.window`) is a usage error, as nothing is quarantined that long."""
     units = {"d": 1, "w": 7, "m": 30, "y": 365}
     number, unit = text.strip()[:-1], text.strip()[-1:].lower()
     if unit not in units or not number.isdigit():
         raise typer.BadParameter("write a number of days, weeks, months or years: 90d, 12w, 6m, 1y",
                                  param_hint="--older-than")
-    return timedelta(days=int(number) * units[unit])
+    days = int(number) * units[unit]
+    if days > (now.date() - FIRST_DAY).days:
+        raise typer.BadParameter(f"{text} reaches back before {FIRST_DAY.isoformat()}; nothing is quarantined that "
+                                 "long ago", param_hint="--older-than")
+    return now - timedelta(days=days)

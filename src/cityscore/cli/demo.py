@@ -22,7 +22,7 @@ from ..scoring import ScoringPolicy, score_year
 from ..settlements import load_registry
 from ..simulate import load_manifest, plan, simulate
 from ..store import Warehouse
-from .common import StandardOption, domain_errors, err_console, home, standard
+from .common import StandardOption, check_year, domain_errors, err_console, home, standard
 from .output import console
 from .score import _print_rating
 from .serve import DEFAULT_HOST, DEFAULT_PORT, HostOption, announce
@@ -32,7 +32,8 @@ DEFAULT_SCALE = 0.02
 
 @domain_errors
 def demo(
-    year: Annotated[int, typer.Option("--year", "-y", help="The year to simulate and rate.")] = 2026,
+    year: Annotated[int, typer.Option("--year", "-y", callback=check_year,
+                                      help="The year to simulate and rate.")] = 2026,
     scale: Annotated[float, typer.Option(
         "--scale", help="Share of the real volume of records to simulate (each row then stands for 1/scale "
                         "records).")] = DEFAULT_SCALE,

@@ -14,6 +14,7 @@ from rich.table import Table as RichTable
 from ..errors import NotFoundError
 from ..ingest import ReadReport, read_evidence, read_monitor_records, read_observations
 from ..pipeline import evidence_input, scoring_input, store_scores
+from ..publishing.window import DAYS_TEXT, in_days
 from ..scoring import WINDOWS, ScoringPolicy, monitor, score_year
 from ..scoring.engine import KpiOutcome, SettlementResult
 from ..scoring.explain import improvements
@@ -27,9 +28,11 @@ from .common import (
     LangOption,
     StandardOption,
     check_lang,
+    check_year,
     domain_errors,
     err_console,
     find_settlement,
+    parse_day,
     standard,
 )
 from .output import Column, OutputFormat, console, print_csv, print_json, print_table
@@ -71,7 +74,7 @@ def report_input(report: ReadReport, label: str, limit: int = 15) -> None:
 
 @domain_errors
 def score(
-    year: Annotated[int, typer.Option("--year", "-y", help="The rating year.")],
+    year: Annotated[int, typer.Option("--year", "-y", callback=check_year, help="The rating year.")],
     observations: Annotated[
         Path | None, typer.Option("--observations", "-o", help="KPI observations (CSV, Parquet, JSON). Without it "
                                                                "the warehouse is scored and the result stored.")
@@ -280,23 +283,24 @@ def monitor_cmd(
     standard_ref: StandardOption = None,
 ) -> None:
     """Boston-CityScore-style monitor: a score per metric for the day, week, month and quarter (1.0 = on target)."""
+    day = None if as_of is None else parse_day(as_of, "--as-of")
     std = standard(standard_ref)
     registry = load_registry()
     rows, report = read_monitor_records(records, std, registry)
     report_input(report, "records")
-    day: date | None = None
-    if as_of is not None:
-        try:
-            day = date.fromisoformat(as_of)
-        except ValueError:
-            raise typer.BadParameter("write the date as YYYY-MM-DD", param_hint="--as-of") from None
     if settlement is not None:
         kato = find_settlement(registry, settlement).kato
         rows = [r for r in rows if r.settlement == kato]
     if not rows:
         raise NotFoundError(f"No usable records in {records}.")
-    if day is None and not any(r.date for r in rows):
-        raise typer.BadParameter("the records have no dates; give --as-of", param_hint="--as-of")
+    if day is None:
+        dates = [r.date for r in rows if r.date is not None]
+        if not dates:
+            raise typer.BadParameter("the records have no dates; give --as-of", param_hint="--as-of")
+        day = max(dates)
+        if not in_days(day):
+            raise typer.BadParameter(f"the latest date in the records, {day.isoformat()}, is outside {DAYS_TEXT}; "
+                                     "give --as-of", param_hint="--as-of")
     results = monitor(rows, as_of=day)
     end = results[0].as_of
     windows = {w: {"start": (end.toordinal() - n + 1), "days": n} for w, n in WINDOWS.items()}

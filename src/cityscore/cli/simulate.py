@@ -12,14 +12,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..settlements import load_registry
 from ..simulate import plan
 from ..simulate import simulate as run_simulation
-from .common import StandardOption, domain_errors, err_console, standard
+from .common import StandardOption, check_year, domain_errors, err_console, standard
 from .output import Column, OutputFormat, console, print_csv, print_json, print_table
 
 
 @domain_errors
 def simulate(
-    year: Annotated[int, typer.Option("--year", "-y", help="The rating year to simulate (incidents and journeys "
-                                                           "also get the year before, for the baselines).")],
+    year: Annotated[int, typer.Option("--year", "-y", callback=check_year,
+                                      help="The rating year to simulate (incidents and journeys also get the year "
+                                           "before, for the baselines).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the files (created if needed; files of an "
                                                           "earlier run are replaced).")],
     scale: Annotated[float, typer.Option("--scale", min=1e-6, max=1.0, help="Share of the records written: 1.0 "

@@ -14,9 +14,12 @@ none`` appends instead.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from ..records import Schema
 from ..records.personal import sql_mask
@@ -28,6 +31,7 @@ from .values import RowError
 
 REPLACE_POLICIES = ("span", "none")
 FINGERPRINT = "pseudonym_key_fingerprint"
+COMMIT_MEMORY = "300MB"  # the warehouse's memory while it appends a staged file
 
 
 @dataclass
@@ -64,7 +68,13 @@ def commit_raw(wh: Warehouse, staged: Staged, *, path: Path, digest: str, source
     schema = staged.schema
     con = wh.con
     out = Committed()
-    con.execute(f"ATTACH {lit(str(staged.db))} AS stage (READ_ONLY)")
+    good, coverage = "stage_good", "stage_coverage"
+
+    def attach(name: str) -> None:  # each statement reading a staged table gets a fresh stream of it
+        con.register(f"stage_{name}", staged.stream(name))
+
+    limit = wh.scalar("SELECT current_setting('memory_limit')")
+    con.execute(f"SET memory_limit = '{COMMIT_MEMORY}'")  # with the staged rows in memory, the peak stays under 1 GB
     try:
         with wh.transaction():
             check_key(wh, fingerprint)
@@ -76,30 +86,37 @@ def commit_raw(wh: Warehouse, staged: Staged, *, path: Path, digest: str, source
             con.execute("CREATE OR REPLACE TEMP TABLE conflicts (_row BIGINT, stored_in BIGINT)")
             if schema.key is not None:
                 key = q(schema.key)
-                con.execute(f"INSERT INTO conflicts SELECT g._row, min(r.batch_id) FROM stage.good g "
+                attach("good")
+                con.execute(f"INSERT INTO conflicts SELECT g._row, min(r.batch_id) FROM {good} g "
                             f"JOIN raw_{schema.table} r ON r.{key} = g.{key} GROUP BY g._row")
                 out.conflicts = int(wh.scalar("SELECT count(*) FROM conflicts") or 0)
-            elif replace == "span":
-                out.replaced = _replace(wh, schema, batch_id, now)
+            elif replace == "span":  # coverage is small and read several times: a temporary copy
+                con.register("stage_coverage_stream", staged.stream("coverage"))
+                con.execute("CREATE OR REPLACE TEMP TABLE stage_coverage AS SELECT * FROM stage_coverage_stream")
+                con.unregister("stage_coverage_stream")
+                out.replaced = _replace(wh, schema, batch_id, now, coverage)
             columns = ", ".join(f"g.{q(c.name)}" for c in schema.columns)
-            con.execute(f"INSERT INTO raw_{schema.table} SELECT {batch_id}, g._row, {columns} FROM stage.good g "
+            attach("good")
+            con.execute(f"INSERT INTO raw_{schema.table} SELECT {batch_id}, g._row, {columns} FROM {good} g "
                         "WHERE g._row NOT IN (SELECT _row FROM conflicts)")
             out.accepted = int(wh.scalar(f"SELECT count(*) FROM raw_{schema.table} WHERE batch_id = ?",
                                          [batch_id]) or 0)
             quarantine = ("INSERT INTO quarantine (batch_id, file_name, row_number, column_name, code, message, raw, "
                           "fix, quarantined_at) ")
+            attach("quarantine")
             con.execute(quarantine + f"SELECT {batch_id}, file_name, row_number, column_name, code, message, raw, "
-                        "fix, ? FROM stage.quarantine", [now])
+                        "fix, ? FROM stage_quarantine", [now])
             if out.conflicts:
                 from .codes import fix_for
 
                 message = lit("%s is already in the warehouse (batch %d)")
                 key_name = schema.key or ""
                 shown = sql_mask("g." + q(key_name))
+                attach("good")
                 con.execute(quarantine + f"SELECT {batch_id}, {lit(staged.file_name)}, g._row, {lit(key_name)}, "
                             f"'already-stored', printf({message}, {shown}, c.stored_in), "
                             f"{row_json_sql(schema, 'g', typed_only=True)}, {lit(fix_for('already-stored'))}, ? "
-                            "FROM stage.good g JOIN conflicts c USING (_row)", [now])
+                            f"FROM {good} g JOIN conflicts c USING (_row)", [now])
                 out.conflict_errors = [
                     RowError(staged.file_name, int(r[0]), r[1], r[2], r[3], r[4] or "") for r in wh.rows(
                         "SELECT row_number, column_name, code, message, fix FROM quarantine WHERE batch_id = ? "
@@ -115,16 +132,21 @@ def commit_raw(wh: Warehouse, staged: Staged, *, path: Path, digest: str, source
             record_loaded(wh, schema.table, batch_id, now)
             out.batch_id = batch_id
     finally:
-        con.execute("DETACH stage")
+        con.execute("DROP TABLE IF EXISTS conflicts")
+        con.execute("DROP TABLE IF EXISTS stage_coverage")
+        con.execute(f"SET memory_limit = {lit(str(limit))}")
+        for name in ("good", "quarantine"):
+            with suppress(duckdb.Error):  # not registered
+                con.unregister(f"stage_{name}")
     return out
 
 
-def _replace(wh: Warehouse, schema: Schema, batch_id: int, now: Any) -> list[dict[str, Any]]:
+def _replace(wh: Warehouse, schema: Schema, batch_id: int, now: Any, coverage: str) -> list[dict[str, Any]]:
     """Delete the rows of earlier batches in the streams and spans the new file covers; return what was replaced."""
     time = q(schema.time or "")
     match = " AND ".join([f"r.{q(c)} IS NOT DISTINCT FROM v.{q(c)}" for c in ("settlement", *schema.scope)]
                          + [f"r.{time} BETWEEN v.first AND v.last"])
-    where = f"FROM raw_{schema.table} r JOIN stage.coverage v ON {match}"
+    where = f"FROM raw_{schema.table} r JOIN {coverage} v ON {match}"
     found = wh.rows(f"SELECT r.batch_id, r.settlement, min(r.{time}), max(r.{time}), count(*) {where} "
                     "GROUP BY r.batch_id, r.settlement ORDER BY r.batch_id, r.settlement")
     if not found:

@@ -192,10 +192,13 @@ def _ingest(open_wh: Callable[[], AbstractContextManager[Warehouse]], db: Path, 
             report.rows = _count_rows(csvf, src)
             return report
         staged = _stage(workdir, path, fmt, csvf, src, schema, registry, pseudonymiser, options, progress)
-        report.encoding, report.notes = staged.encoding, staged.notes
-        with open_wh() as wh:
-            done = commit_raw(wh, staged, path=path, digest=digest, source=options.source,
-                              settlement=options.settlement, replace=options.replace, fingerprint=fingerprint)
+        try:
+            report.encoding, report.notes = staged.encoding, staged.notes
+            with open_wh() as wh:
+                done = commit_raw(wh, staged, path=path, digest=digest, source=options.source,
+                                  settlement=options.settlement, replace=options.replace, fingerprint=fingerprint)
+        finally:
+            staged.close()
     if done.duplicate_of is not None:
         return _duplicate(report, done.duplicate_of)
     report.batch_id, report.rows, report.accepted = done.batch_id, staged.rows, done.accepted
@@ -213,33 +216,38 @@ def _ingest(open_wh: Callable[[], AbstractContextManager[Warehouse]], db: Path, 
 def _stage(workdir: Path, path: Path, fmt: str, csvf: Any, src: Source | None, schema: Schema, registry: Registry,
            pseudonymiser: Pseudonymiser, options: Options, progress: Progress | None) -> staging.Staged:
     defaults = {"settlement": options.settlement} if options.settlement else {}
-    db = workdir / "stage.duckdb"
-    con = staging.connect_staging(db)
+    con = staging.connect_staging(workdir)
+    key = pseudonymiser.key
+    ok = False
     try:
         notes: list[str] = []
         encoding = None
         if csvf is not None:
-            regular = staging.stage_csv(con, csvf, schema, options.window, defaults)
+            regular = staging.stage_csv(con, csvf, schema, options.window, defaults, key)
             notes, encoding = list(csvf.notes), csvf.encoding
             if not regular:
                 notes.append("quoted values span lines: read by the exact reader")
-                staging.stage_rows(con, staging.read_csv_python(csvf), schema, options.window, defaults, progress)
+                staging.stage_rows(con, staging.read_csv_python(csvf), schema, options.window, defaults, key,
+                                   progress)
         elif (src is not None and src.format == "parquet" and src.path == path and fmt == "parquet"
               and staging.parquet_is_flat(con, path, src.header, schema)):
-            staging.stage_parquet(con, path, src.header, schema, options.window, defaults)
+            staging.stage_parquet(con, path, src.header, schema, options.window, defaults, key)
         elif src is not None:
             notes, encoding = list(src.notes), src.encoding
-            staging.stage_rows(con, src, schema, options.window, defaults, progress)
+            staging.stage_rows(con, src, schema, options.window, defaults, key, progress)
         staging.check(con, schema, options.window, registry, pseudonymiser, path.name)
         staging.coverage(con, schema)
-        staged = staging.Staged(db, schema, path.name, src.format if src is not None else "csv", encoding,
+        staged = staging.Staged(con, schema, path.name, src.format if src is not None else "csv", encoding,
                                 notes=notes)
         staging.summary(con, staged)
+        staging.release(con)
         if progress:
             progress(staged.rows)
+        ok = True
         return staged
     finally:
-        con.close()
+        if not ok:
+            con.close()
 
 
 def _count_rows(csvf: Any, src: Source | None) -> int:

@@ -20,7 +20,7 @@ import secrets
 from pathlib import Path
 
 from ..errors import CityScoreError
-from ..records.personal import iin_is_valid
+from ..records.personal import iin_is_valid, sql_iin_valid
 
 KEY_ENV = "CITYSCORE_PSEUDONYM_KEY"
 
@@ -115,37 +115,21 @@ def key_fingerprint(key: bytes) -> str:
     return hmac.digest(key, b"cityscore pseudonym key fingerprint", "sha256").hex()[:16]
 
 
-def sql_pseudonym_map(kind: str, values_sql: str, key: bytes) -> str:
-    """A DuckDB query mapping each distinct raw value of ``values_sql`` (a query returning one text column ``raw``)
-    to its pseudonym, exactly as :meth:`Pseudonymiser.pseudonymise` does: columns ``raw``, ``valid``, ``token``.
-    Used for files staged without passing through Python; every value is computed once."""
-    padded = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
-    ipad = bytes(b ^ 0x36 for b in padded).hex()
-    opad = bytes(b ^ 0x5C for b in padded).hex()
+def sql_normal(kind: str, expr: str, *, digits_given: bool = False) -> str:
+    """SQL: the text ``expr`` normalised as :meth:`Pseudonymiser.pseudonymise` does (digits only; a phone to 11 digits
+    starting with 7). ``digits_given``: ``expr`` holds only its digits already."""
+    digits = expr if digits_given else f"regexp_replace({expr}, '[^0-9]', '', 'g')"
+    if kind != "phone":
+        return digits
+    return (f"(CASE WHEN length({digits}) = 10 THEN '7' || {digits} WHEN length({digits}) = 11 AND "
+            f"starts_with({digits}, '8') THEN '7' || substr({digits}, 2) ELSE {digits} END)")
+
+
+def sql_valid(kind: str, normal: str) -> str:
+    """SQL: whether the normalised value ``normal`` (:func:`sql_normal`) is a phone number or an ИИН."""
     if kind == "phone":
-        normal = ("CASE WHEN length(d) = 10 THEN '7' || d WHEN length(d) = 11 AND substr(d, 1, 1) = '8' "
-                  "THEN '7' || substr(d, 2) ELSE d END")
-        valid = "length(n) = 11 AND substr(n, 1, 1) = '7'"
-        checks = "n"
-    else:
-        normal = "d"
-
-        def weighted(weights: list[int]) -> str:
-            return "((" + " + ".join(f"((x // {10 ** (11 - i)}) % 10) * {w}" for i, w in enumerate(weights)) + ") % 11)"
-
-        checks = (f"n, TRY_CAST(n AS BIGINT) AS x, {weighted(list(range(1, 12)))} AS c1, "
-                  f"{weighted([3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2])} AS c2")
-        valid = ("length(n) = 12 AND CASE WHEN c1 < 10 THEN c1 = x % 10 WHEN c2 < 10 THEN c2 = x % 10 "
-                 "ELSE FALSE END")
-    return f"""
-        WITH v AS (SELECT DISTINCT raw FROM ({values_sql}) WHERE raw IS NOT NULL AND trim(raw) <> ''),
-        d AS (SELECT raw, regexp_replace(raw, '[^0-9]', '', 'g') AS d FROM v),
-        n AS (SELECT raw, {normal} AS n FROM d),
-        c AS (SELECT raw, {checks} FROM n),
-        k AS (SELECT raw, COALESCE({valid}, FALSE) AS valid, n FROM c)
-        SELECT raw, valid, '{kind[:1]}_' || substr(sha256(unhex('{opad}') || unhex(sha256(unhex('{ipad}')
-            || encode('{kind}:' || CASE WHEN valid THEN n ELSE trim(raw) END)))), 1, 32) AS token
-        FROM k"""
+        return f"COALESCE(length({normal}) = 11 AND starts_with({normal}, '7'), FALSE)"
+    return f"COALESCE({sql_iin_valid(normal)}, FALSE)"
 
 
 def _mask(text: str) -> str:

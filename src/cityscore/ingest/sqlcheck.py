@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..records import Column, Schema
-from ..records.personal import sql_mask
+from ..records.personal import sql_holds_identifier, sql_mask
 
 TRUE_WORDS = ("true", "t", "yes", "y", "1", "да", "д", "иә", "ия")
 FALSE_WORDS = ("false", "f", "no", "n", "0", "нет", "н", "жоқ")
@@ -50,26 +50,29 @@ def lit(text: str) -> str:
 
 
 def blank(col: str) -> str:
-    return f"({col} IS NULL OR trim({col}) = '')"
+    """SQL: whether the cell ``col`` (trimmed text) is blank."""
+    return f"({col} IS NULL OR {col} = '')"
 
 
+# The typing functions below take the cell's text trimmed already (:func:`typed_select` trims each cell once).
 def number_expr(col: str) -> str:
-    """A DOUBLE (perhaps non-finite: the checks reject those), or NULL. Plain numbers take the fast cast; only the
-    others (decimal commas, spaces between thousands) go through the slower cleaning."""
-    cleaned = f"regexp_replace(trim({col}), '[\\s\\x{{a0}}\\x{{202f}}'']', '', 'g')"
+    """A DOUBLE (perhaps non-finite: the checks reject those), or NULL. Plain numbers take the fast cast, decimal
+    commas a replace; only the others (spaces between thousands, both separators) go through the slower cleaning."""
+    cleaned = f"regexp_replace({col}, '[\\s\\x{{a0}}\\x{{202f}}'']', '', 'g')"
     slow = (f"TRY_CAST(CASE WHEN contains({cleaned}, '.') AND contains({cleaned}, ',') "
             f"THEN replace({cleaned}, ',', '') ELSE replace({cleaned}, ',', '.') END AS DOUBLE)")
-    return f"COALESCE(TRY_CAST({col} AS DOUBLE), {slow})"
+    return f"COALESCE(TRY_CAST({col} AS DOUBLE), TRY_CAST(replace({col}, ',', '.') AS DOUBLE), {slow})"
 
 
-def int_expr(col: str) -> str:
-    value = number_expr(col)  # TRY_CAST gives NULL for NaN, inf and numbers beyond BIGINT
+def int_from_number(value: str) -> str:
+    """A BIGINT from the DOUBLE ``value`` when it is whole (TRY_CAST gives NULL for NaN, inf and numbers beyond
+    BIGINT)."""
     return f"CASE WHEN {value} = floor({value}) THEN TRY_CAST({value} AS BIGINT) END"
 
 
 def date_expr(col: str) -> str:
-    return (f"COALESCE(TRY_CAST(TRY_CAST(trim({col}) AS TIMESTAMP) AS DATE), "
-            f"TRY_CAST(try_strptime(trim({col}), '%d.%m.%Y') AS DATE))")
+    return (f"COALESCE(TRY_CAST(TRY_CAST({col} AS TIMESTAMP) AS DATE), "
+            f"TRY_CAST(try_strptime({col}, '%d.%m.%Y') AS DATE))")
 
 
 def offset_minutes(text: str) -> str:
@@ -80,22 +83,47 @@ def offset_minutes(text: str) -> str:
     return f"(CASE WHEN {text} LIKE '%Z' THEN 0 WHEN {sign} <> '' THEN {hours} * 60 + {minutes} END)"
 
 
+# Kazakhstan civil time (Asia/Almaty) has had a fixed offset since DST ended on 31 October 2004: UTC+6, then UTC+5
+# from 1 March 2024 00:00 (the clocks went back to 29 February 23:00; the repeated hour is read as UTC+5, as ICU
+# does). Those spans are converted by arithmetic; everything else goes through ICU's time zone data. A test checks
+# both agree for every hour of the plausible window.
+CIVIL_SPANS = (("2024-02-29 23:00:00", None, 5), ("2004-11-01 00:00:00", "2024-02-29 23:00:00", 6))
+
+
+def civil_to_utc(naive: str) -> str:
+    """SQL: the naive timestamp ``naive`` read as Kazakhstan civil time, as a UTC instant (naive)."""
+    cases = []
+    for start, end, hours in CIVIL_SPANS:
+        condition = f"{naive} >= TIMESTAMP '{start}'" + (f" AND {naive} < TIMESTAMP '{end}'" if end else "")
+        cases.append(f"WHEN {condition} THEN {naive} - INTERVAL {hours} HOUR")
+    return f"CASE {' '.join(cases)} ELSE timezone('UTC', timezone({lit(CIVIL_ZONE)}, {naive})) END"
+
+
+def has_offset(text: str) -> str:
+    """SQL: whether the trimmed text ``text`` ends with a UTC offset (``Z``, ``±HH``, ``±HHMM``, ``±HH:MM``). A
+    cheap look at the last characters first; the regular expression only where one may be."""
+    tail = f"right({text}, 6)"
+    return (f"(CASE WHEN length({text}) > 10 AND (ends_with({text}, 'Z') OR contains({tail}, '+') OR "
+            f"contains({tail}, '-')) THEN regexp_matches({text}, '{OFFSET_RE}') ELSE FALSE END)")
+
+
 def timestamp_expr(col: str) -> str:
-    """UTC instant: offset given → converted (NULL beyond ±14:00); none → Kazakhstan civil time → UTC."""
-    text = f"trim({col})"
+    """UTC instant: offset given → converted (NULL beyond ±14:00); none → Kazakhstan civil time → UTC. A text not
+    starting with a digit is no timestamp (``infinity``, ``epoch``, ``now`` …)."""
+    text = col
     naive = (f"COALESCE(TRY_CAST({text} AS TIMESTAMP), try_strptime({text}, '%d.%m.%Y %H:%M:%S'), "
              f"try_strptime({text}, '%d.%m.%Y %H:%M'), try_strptime({text}, '%d.%m.%Y'))")
-    return (f"CASE WHEN regexp_matches({text}, '{OFFSET_RE}') AND length({text}) > 10 "
+    return (f"CASE WHEN NOT (left({text}, 1) BETWEEN '0' AND '9') THEN NULL "
+            f"WHEN {has_offset(text)} "
             f"THEN CASE WHEN {offset_minutes(text)} <= {MAX_OFFSET_MINUTES} "
             f"THEN TRY_CAST({text} AS TIMESTAMPTZ) AT TIME ZONE 'UTC' END "
-            f"WHEN regexp_matches(lower({text}), '^[a-z]') THEN NULL "  # infinity, epoch, now, today …
-            f"ELSE timezone('UTC', timezone({lit(CIVIL_ZONE)}, {naive})) END")
+            f"ELSE {civil_to_utc(naive)} END")
 
 
 def bool_expr(col: str) -> str:
     """A CASE over the words, not IN: DuckDB plans a long IN list as a join, which does not keep the rows' order."""
     cases = [f"WHEN {lit(w)} THEN TRUE" for w in TRUE_WORDS] + [f"WHEN {lit(w)} THEN FALSE" for w in FALSE_WORDS]
-    return f"CASE lower(trim({col})) {' '.join(cases)} END"
+    return f"CASE lower({col}) {' '.join(cases)} END"
 
 
 def typed_expr(column: Column, col: str) -> str:
@@ -103,7 +131,7 @@ def typed_expr(column: Column, col: str) -> str:
     if column.type == "float":
         return number_expr(col)
     if column.type == "int":
-        return int_expr(col)
+        return number_expr(col)  # made whole by int_from_number, a level up
     if column.type == "bool":
         return bool_expr(col)
     if column.type == "date":
@@ -111,8 +139,8 @@ def typed_expr(column: Column, col: str) -> str:
     if column.type == "timestamp":
         return timestamp_expr(col)
     if column.choices:
-        return f"CASE WHEN {blank(col)} THEN NULL ELSE lower(trim({col})) END"
-    return f"CASE WHEN {blank(col)} THEN NULL ELSE trim({col}) END"
+        return f"lower(NULLIF({col}, ''))"
+    return f"NULLIF({col}, '')"
 
 
 def raw_name(column: Column) -> str:
@@ -133,32 +161,68 @@ def _suspect(column: Column, value: str, window: TimeWindow) -> str:
     return " OR ".join(f"({c})" for c in conditions)
 
 
-def typed_columns(schema: Schema, sources: dict[str, str], window: TimeWindow,
-                  defaults: dict[str, str] | None = None) -> tuple[str, str]:
-    """The projection of the typed table, as (outer, inner) select lists.
+def typed_select(schema: Schema, sources: dict[str, str], window: TimeWindow, source: str, *,
+                 defaults: dict[str, str] | None = None, key: bytes | None = None, row: str | None = None) -> str:
+    """The query typing a whole file: a pure projection (nested levels, each evaluating an expression once) over
+    ``source`` (a relation aliased ``s``), so that DuckDB keeps the rows in order.
 
-    The inner one is over the text expressions ``sources`` (column → SQL; a column without one is NULL): every
-    column typed, its text beside it. The outer one is over the inner: ``__raw`` text kept only where it will be
-    quoted, ``_empty`` for a record whose cells are all blank (not a data row). ``defaults`` gives a column a value
-    for its blank cells (``--settlement``)."""
-    inner = []
-    outer = []
+    ``sources`` gives each column the SQL of its text (a column without one is NULL); ``row`` the SQL of the row
+    number ``_row``, when the source has one. Every cell is trimmed once, then typed; its text is kept
+    (``<column>__raw``) only where it will be quoted; ``_empty`` marks a record whose cells are all blank (not a data
+    row). ``defaults`` gives a column a value for its blank cells (``--settlement``). With ``key``, personal
+    identifiers never leave the query in clear: a designated column (``pseudonymise``) becomes its pseudonym, with
+    ``<column>__invalid`` (the value partly masked) where it is not a valid phone number or ИИН; an id column
+    (``if_personal = pseudonymise``) holding one becomes a pseudonym too."""
+    from .pseudonym import sql_normal, sql_partial_mask, sql_token, sql_valid
+
+    trimmed, typed, middle, outer, given = [], [], [], [], []
+    if row is not None:
+        trimmed.append(f"{row} AS _row")
+        outer.append("_row")
     for column in schema.columns:
         name = q(column.name)
-        text = sources.get(column.name, "CAST(NULL AS VARCHAR)")
-        if defaults and column.name in defaults:
-            text = f"COALESCE(NULLIF(trim({text}), ''), {lit(defaults[column.name])})"
-        inner.append(f"{typed_expr(column, text)} AS {name}")
-        if column.type == "text":
-            outer.append(name)
+        cell = q(column.name + "__t")  # the trimmed text
+        if column.name in sources:
+            text = f"trim({sources[column.name]})"
+            if defaults and column.name in defaults:  # the cell as given tells a blank record, not the default
+                trimmed.append(f"{text} AS {q(column.name + '__given')}")
+                given.append(q(column.name + "__given"))
+                text = f"COALESCE(NULLIF({text}, ''), {lit(defaults[column.name])})"
+            else:
+                given.append(cell)
+        else:
+            text = (lit(defaults[column.name]) if defaults and column.name in defaults
+                    else "CAST(NULL AS VARCHAR)")
+        trimmed.append(f"{text} AS {cell}")
+        if column.pseudonymise and key is not None:
+            kind, digits, normal = column.pseudonymise, q(column.name + "__digits"), q(column.name + "__normal")
+            typed.append(f"regexp_replace({cell}, '[^0-9]', '', 'g') AS {digits}")
+            middle.append(f"{sql_normal(kind, digits, digits_given=True)} AS {normal}")
+            valid = sql_valid(kind, normal)
+            token = sql_token(kind, f"CASE WHEN {valid} THEN {normal} ELSE {cell} END", key)
+            outer.append(f"CASE WHEN {blank(cell)} THEN NULL ELSE {token} END AS {name}")
+            outer.append(f"CASE WHEN NOT {blank(cell)} AND NOT {valid} THEN {sql_partial_mask(cell)} END "
+                         f"AS {q(column.name + '__invalid')}")
             continue
-        inner.append(f"{text} AS {raw_name(column)}")
+        if column.type == "int":
+            number = q(column.name + "__number")
+            typed.append(f"{typed_expr(column, cell)} AS {number}")
+            middle.append(f"{int_from_number(number)} AS {name}")
+        else:
+            typed.append(f"{typed_expr(column, cell)} AS {name}")
+        if column.type == "text":
+            if column.if_personal == "pseudonymise" and key is not None:
+                outer.append(f"CASE WHEN {sql_holds_identifier(name)} THEN {sql_token('cell', name, key)} "
+                             f"ELSE {name} END AS {name}")
+            else:
+                outer.append(name)
+            continue
         outer.append(name)
-        outer.append(f"CASE WHEN NOT {blank(raw_name(column))} AND ({_suspect(column, name, window)}) "
-                     f"THEN {raw_name(column)} END AS {raw_name(column)}")
-    empty = " AND ".join(blank(text) for text in sources.values()) or "FALSE"
-    inner.append(f"{empty} AS _empty")
-    return ", ".join(outer) + ", _empty", ", ".join(inner)
+        outer.append(f"CASE WHEN NOT {blank(cell)} AND ({_suspect(column, name, window)}) "
+                     f"THEN {cell} END AS {raw_name(column)}")
+    outer.append(f"{' AND '.join(blank(c) for c in given) or 'FALSE'} AS _empty")
+    return (f"SELECT {', '.join(outer)} FROM (SELECT *{''.join(', ' + m for m in middle)} FROM "
+            f"(SELECT *, {', '.join(typed)} FROM (SELECT {', '.join(trimmed)} FROM {source} s)))")
 
 
 _TYPE_PROBLEM = {

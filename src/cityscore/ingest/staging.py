@@ -41,13 +41,14 @@ from ..settlements import Registry
 from .codes import fix_for
 from .csvrows import open_csv_rows
 from .csvsource import CsvFile
-from .pseudonym import INVALID, Pseudonymiser, sql_partial_mask, sql_pseudonym_map, sql_token
+from .pseudonym import INVALID, Pseudonymiser
 from .reading import RowBatch, Source
-from .sqlcheck import TimeWindow, error_queries, lit, q, typed_columns
+from .sqlcheck import TimeWindow, error_queries, lit, q, typed_select
 from .values import RowError
 
 REPORT_ERRORS = 10_000  # errors listed in a report; all of them are in the quarantine table
-MEMORY_LIMIT = "600MB"
+MEMORY_LIMIT = "400MB"
+STREAM_BATCH = 122_880  # rows per Arrow batch handed to the warehouse
 Progress = Callable[[int], None]
 _REJECT_CODES = {"TOO MANY COLUMNS": ("extra-cells", "more cells than the header has columns; check the separators "
                                                      "and quotes"),
@@ -59,9 +60,10 @@ _REJECT_CODES = {"TOO MANY COLUMNS": ("extra-cells", "more cells than the header
 
 @dataclass
 class Staged:
-    """The outcome of staging one file (the rows themselves are in the staging database ``db``)."""
+    """The outcome of staging one file; the rows themselves are in the staging database ``con`` (open until the
+    commit has read them: :meth:`stream`)."""
 
-    db: Path
+    con: duckdb.DuckDBPyConnection
     schema: Schema
     file_name: str
     format: str
@@ -71,6 +73,19 @@ class Staged:
     errors_total: int = 0
     errors: list[RowError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    _cursors: list[duckdb.DuckDBPyConnection] = field(default_factory=list, repr=False)
+
+    def stream(self, table: str) -> pa.RecordBatchReader:
+        """A staged table (``good``, ``quarantine``, ``coverage``) as a stream of Arrow batches, for the warehouse's
+        connection to read in the same process: no copy through a file, memory bounded by the batch size."""
+        cursor = self.con.cursor()  # its own result, so several streams can be open at once
+        self._cursors.append(cursor)
+        return cursor.sql(f"SELECT * FROM {q(table)}").to_arrow_reader(STREAM_BATCH)
+
+    def close(self) -> None:
+        for cursor in self._cursors:
+            cursor.close()
+        self.con.close()
 
 
 @contextmanager
@@ -88,11 +103,13 @@ def workspace(near: Path) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def connect_staging(path: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(str(path))
+def connect_staging(workdir: Path) -> duckdb.DuckDBPyConnection:
+    """The staging database: in memory (a table written to a database file costs more than all the checks), spilling
+    to the private ``workdir`` beyond :data:`MEMORY_LIMIT`."""
+    con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
-    con.execute(f"SET temp_directory = {lit(str(path.parent / 'spill'))}")
+    con.execute(f"SET temp_directory = {lit(str(workdir / 'spill'))}")
     con.execute("SET preserve_insertion_order = true")
     return con
 
@@ -118,18 +135,17 @@ def missing_columns(file_name: str, header: list[str], schema: Schema, settlemen
 
 # --- loading a file into typed_t ------------------------------------------------------------------------------
 def stage_csv(con: duckdb.DuckDBPyConnection, csvf: CsvFile, schema: Schema, window: TimeWindow,
-              defaults: dict[str, str]) -> bool:
+              defaults: dict[str, str], key: bytes) -> bool:
     """Read a prepared CSV file (:func:`.csvsource.prepare_csv`) with DuckDB's reader. Returns whether DuckDB's
     records were the file's lines one for one (else the caller reads it with :func:`stage_rows` instead: a quoted
     value spans lines)."""
     positions = canonical_header(csvf.header, schema)
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(csvf.header))) + "}"
     sources = {name: f's."c{i}"' for i, name in positions.items()}
-    outer, inner = typed_columns(schema, sources, window, defaults)
     reader = (f"read_csv({lit(str(csvf.path))}, columns = {columns}, header = true, delim = {lit(csvf.delimiter)}, "
               "quote = '\"', escape = '\"', auto_detect = false, strict_mode = true, null_padding = false, "
               "store_rejects = true, rejects_table = 'csv_rejects', rejects_scan = 'csv_scans')")
-    select = f"SELECT {outer} FROM (SELECT {inner} FROM {reader} s)"
+    select = typed_select(schema, sources, window, reader, defaults=defaults, key=key)
     if not keeps_order(con, select):
         return False
     con.execute(f"CREATE OR REPLACE TABLE typed_t AS {select}")
@@ -173,7 +189,7 @@ def keeps_order(con: duckdb.DuckDBPyConnection, select: str) -> bool:
 
 
 def stage_rows(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, window: TimeWindow,
-               defaults: dict[str, str], progress: Progress | None = None) -> int:
+               defaults: dict[str, str], key: bytes, progress: Progress | None = None) -> int:
     """Stage a file read row by row in Python (XLSX, JSON, NDJSON, adapters, irregular CSV): every batch appended as
     text, then typed in one statement. Returns the number of records read."""
     positions = canonical_header(src.header, schema)
@@ -192,8 +208,8 @@ def stage_rows(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, wind
         if progress:
             progress(len(batch.rows))
     sources = {name: f's."c{i}"' for i, name in positions.items()}
-    outer, inner = typed_columns(schema, sources, window, defaults)
-    con.execute(f"CREATE OR REPLACE TABLE typed_t AS SELECT _row, {outer} FROM (SELECT s._row, {inner} FROM src s)")
+    con.execute("CREATE OR REPLACE TABLE typed_t AS "
+                + typed_select(schema, sources, window, "src", defaults=defaults, key=key, row="s._row"))
     con.execute("DROP TABLE src")
     con.execute("CREATE OR REPLACE VIEW typed AS SELECT * FROM typed_t")
     return total
@@ -210,15 +226,15 @@ def parquet_is_flat(con: duckdb.DuckDBPyConnection, path: Path, header: list[str
 
 
 def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, header: list[str], schema: Schema, window: TimeWindow,
-                  defaults: dict[str, str]) -> None:
+                  defaults: dict[str, str], key: bytes) -> None:
     """Stage a Parquet file inside DuckDB, without passing its rows through Python (its used columns are flat:
     :func:`parquet_is_flat`)."""
     originals = [str(r[0]) for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({lit(str(path))})").fetchall()]
     positions = canonical_header(header, schema)
     sources = {name: _parquet_text(q(originals[i])) for i, name in positions.items() if i < len(originals)}
-    outer, inner = typed_columns(schema, sources, window, defaults)
-    con.execute(f"CREATE OR REPLACE TABLE typed_t AS SELECT _row, {outer} FROM (SELECT file_row_number + 1 AS _row, "
-                f"{inner} FROM read_parquet({lit(str(path))}, file_row_number = true) s)")
+    reader = f"read_parquet({lit(str(path))}, file_row_number = true)"
+    con.execute("CREATE OR REPLACE TABLE typed_t AS " + typed_select(schema, sources, window, reader, defaults=defaults,
+                                                                     key=key, row="s.file_row_number + 1"))
     con.execute("CREATE OR REPLACE VIEW typed AS SELECT * FROM typed_t")
     _rejected_table(con)
 
@@ -259,7 +275,7 @@ def check(con: duckdb.DuckDBPyConnection, schema: Schema, window: TimeWindow, re
                 "settlement; use the 9-digit KATO code (cityscore settlements --search NAME)', "
                 f"{sql_mask('t.settlement')}) END FROM typed t JOIN settlement_map m ON m.raw = t.settlement "
                 "WHERE m.problem IS NOT NULL AND NOT t._empty AND t._row NOT IN (SELECT _row FROM rejected)")
-    _personal_data(con, schema, pseudonymiser)
+    _personal_data(con, schema)
     _good(con, schema)
     _quarantine(con, schema, file_name)
 
@@ -287,52 +303,27 @@ def _map_settlements(con: duckdb.DuckDBPyConnection, registry: Registry) -> None
         con.unregister("mapped")
 
 
-def _personal_data(con: duckdb.DuckDBPyConnection, schema: Schema, pseudonymiser: Pseudonymiser) -> None:
-    """Designated columns: a pseudonym per distinct value (an invalid value rejects its row). Every other text
-    column: a cell holding a phone number or ИИН is pseudonymised (ids) or rejects its row (see ``if_personal``)."""
-    con.execute("CREATE OR REPLACE TABLE cell_tokens (_row BIGINT, column_name VARCHAR, token VARCHAR)")
+def _personal_data(con: duckdb.DuckDBPyConnection, schema: Schema) -> None:
+    """Designated columns were pseudonymised while typed: an invalid value rejects its row. Every other text column
+    that is not an id (ids holding one were pseudonymised too): a cell holding a phone number or ИИН rejects its
+    row."""
     for column in schema.columns:
         name = q(column.name)
         if column.pseudonymise:
-            mapping = f"pii_{column.name}"
-            con.execute(f"CREATE OR REPLACE TABLE {mapping} AS "
-                        + sql_pseudonym_map(column.pseudonymise, f"SELECT {name} AS raw FROM typed_t",
-                                            pseudonymiser.key))
             message = lit("'%s' " + INVALID[column.pseudonymise])
+            invalid = q(column.name + "__invalid")
             con.execute(f"INSERT INTO errors SELECT t._row, {lit(column.name)}, 'invalid-{column.pseudonymise}', "
-                        f"printf({message}, {sql_partial_mask(f'trim(t.{name})')}) FROM typed t "
-                        f"JOIN {mapping} m ON t.{name} = m.raw WHERE NOT m.valid AND NOT t._empty")
-            continue
-        if column.type != "text" or column.name == "settlement":
-            continue
-        value = f"t.{name}"
-        found = f"FROM typed t WHERE NOT t._empty AND {sql_holds_identifier(value)}"
-        if column.if_personal == "pseudonymise":
-            con.execute(f"INSERT INTO cell_tokens SELECT t._row, {lit(column.name)}, "
-                        f"{sql_token('cell', value, pseudonymiser.key)} {found}")
-        else:
+                        f"printf({message}, t.{invalid}) FROM typed t WHERE NOT t._empty AND t.{invalid} IS NOT NULL")
+        elif column.type == "text" and column.name != "settlement" and column.if_personal != "pseudonymise":
             con.execute(f"INSERT INTO errors SELECT t._row, {lit(column.name)}, 'personal-data', "
                         f"{lit(f'{column.name} holds a phone number or an ИИН; personal data may not be kept here')} "
-                        f"{found}")
+                        f"FROM typed t WHERE NOT t._empty AND {sql_holds_identifier(f't.{name}')}")
 
 
 def _good(con: duckdb.DuckDBPyConnection, schema: Schema) -> None:
-    selects, joins = [], []
-    tokens = {r[0] for r in con.execute("SELECT DISTINCT column_name FROM cell_tokens").fetchall()}
-    for i, column in enumerate(schema.columns):
-        name = q(column.name)
-        if column.name == "settlement":
-            selects.append("m.kato AS settlement")
-        elif column.pseudonymise:
-            selects.append(f"CASE WHEN t.{name} IS NULL THEN NULL ELSE p{i}.token END AS {name}")
-            joins.append(f"LEFT JOIN pii_{column.name} p{i} ON p{i}.raw = t.{name}")
-        elif column.name in tokens:
-            selects.append(f"COALESCE(k{i}.token, t.{name}) AS {name}")
-            joins.append(f"LEFT JOIN cell_tokens k{i} ON k{i}._row = t._row AND k{i}.column_name = {lit(column.name)}")
-        else:
-            selects.append(f"t.{name}")
+    selects = ["m.kato AS settlement" if c.name == "settlement" else f"t.{q(c.name)}" for c in schema.columns]
     con.execute(f"CREATE OR REPLACE TABLE good AS SELECT t._row, {', '.join(selects)} FROM typed t "
-                f"JOIN settlement_map m ON m.raw = t.settlement AND m.kato IS NOT NULL {' '.join(joins)} "
+                "JOIN settlement_map m ON m.raw = t.settlement AND m.kato IS NOT NULL "
                 "WHERE NOT t._empty AND t._row NOT IN (SELECT _row FROM errors)")
 
 
@@ -385,6 +376,13 @@ def summary(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
                      for r in con.execute("SELECT row_number, column_name, code, message, fix FROM quarantine "
                                           f"ORDER BY row_number, column_name NULLS FIRST, code LIMIT {REPORT_ERRORS}")
                      .fetchall()]
+
+
+def release(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop what the commit does not read (the typed file, its errors), so that its memory is free for the commit."""
+    con.execute("DROP VIEW IF EXISTS typed")
+    for table in ("typed_t", "errors", "rejected", "cell_tokens"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------

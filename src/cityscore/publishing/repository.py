@@ -7,8 +7,11 @@ runs (a read that meets a write in progress waits up to two seconds, then fails 
 :class:`~cityscore.store.WarehouseBusyError`, which the API answers with 503 and ``Retry-After``).
 
 Results are cached until the warehouse file changes (checked at most once a second), so a page or an API call
-costs a dictionary lookup once its data has been read; a new run is picked up on the next request. A non-finite
-number read from the warehouse (NaN, ±inf) is published as no value (``None``; :mod:`.finite`).
+costs a dictionary lookup once its data has been read; a new run is picked up on the next request. A value read
+while the warehouse changed is not kept. The staleness of a run (:meth:`Repository.staleness`: data loaded,
+replaced or deleted, or KPI values computed again, after it) is cached the same way, so a data change shows within
+a second. A non-finite number read from the warehouse (NaN, ±inf) is published as no value (``None``;
+:mod:`.finite`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from ..errors import NotFoundError
 from ..scoring import MonitorRecord, ScoringPolicy, monitor, score_settlement
 from ..scoring.annual import POOL_SCALE, Observation, annual_value
@@ -32,6 +37,7 @@ from ..scoring.normalise import resolve
 from ..settlements import Registry, Settlement
 from ..standard import Category, Standard
 from ..store import WarehouseError, connect
+from ..store.changes import Staleness, scores_staleness
 from .finite import finite, loads
 
 READ_WAIT_SECONDS = 2.0
@@ -60,6 +66,21 @@ class RunInfo:
     def to_json(self) -> dict[str, object]:
         return {"run_id": self.run_id, "year": self.year, "standard_version": self.standard_version,
                 "policy": self.policy, "created_at": self.created_at}
+
+
+class _Connection:
+    """A read-only DuckDB connection with the ``scalar`` / ``rows`` that :mod:`cityscore.store.changes` reads
+    through."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
+        rows = self.rows(sql, params)
+        return rows[0][0] if rows else None
+
+    def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        return self.con.execute(sql, params or []).fetchall()
 
 
 @dataclass(frozen=True)
@@ -129,15 +150,16 @@ class Repository:
         return fresh
 
     def _cached(self, key: tuple[Any, ...], build: Any) -> Any:
-        self._state()
+        state = self._state()
         with self._lock:
             if key in self._cache:
                 return self._cache[key]
         value = build()
         with self._lock:
-            if len(self._cache) > CACHE_ENTRIES:
-                self._cache.clear()
-            self._cache[key] = value
+            if self._snapshot is state:  # else the warehouse changed while building: what was read may be older
+                if len(self._cache) > CACHE_ENTRIES:
+                    self._cache.clear()
+                self._cache[key] = value
         return value
 
     def fingerprint(self) -> str:
@@ -165,6 +187,19 @@ class Repository:
             raise NotFoundError(f"No scores for {year}. Years with scores: "
                                 f"{', '.join(map(str, sorted(runs))) or 'none'}.")
         return runs[year]
+
+    def staleness(self, year: int | None = None) -> Staleness:
+        """Whether the published run of ``year`` (default: the latest year) is stale: data of that year loaded,
+        replaced or deleted, or its KPI values computed again, after the run (:mod:`cityscore.store.changes`; one
+        query on ``data_changes``). Cached until the warehouse changes, like every read here."""
+        run = self.run(year)
+
+        def build() -> Staleness:
+            with closing(connect(self.db, read_only=True, wait=READ_WAIT_SECONDS)) as con:
+                return scores_staleness(_Connection(con), run.year, run.run_id)
+
+        found: Staleness = self._cached(("staleness", run.run_id), build)
+        return found
 
     # --- ratings ----------------------------------------------------------------------------------------------
     def results(self, year: int | None = None, category: str | None = None) -> list[dict[str, Any]]:

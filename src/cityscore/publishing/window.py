@@ -1,9 +1,11 @@
 """The plausible window of what is published: rating years 2000–2100 and days 2000-01-01 … 2100-12-31.
 
-The one place for the bounds of every ``year`` and ``as_of`` the API and the dashboard accept. A value outside is a
-validation error (422) that says the allowed range, rather than an overflow deep in date arithmetic (a monitor
-window ending on 0001-01-01 would start before the first day Python knows). :data:`Year` and :data:`Day` are the
-validated types; the routes wrap them in their ``Query`` declarations.
+The one place for the bounds of every ``year`` and ``as_of`` the API, the dashboard and the command line accept. A
+value outside is a validation error (422) that says the allowed range, rather than an overflow deep in date arithmetic
+(a monitor window ending on 0001-01-01 would start before the first day Python knows). :data:`Year` and :data:`Day`
+are the validated types; the routes wrap them in their ``Query`` declarations. The command line asks
+:func:`in_years` / :func:`in_days` too (``cityscore.cli.common``: ``check_year`` for every ``--year``,
+``parse_day`` for ``--as-of``) and makes a value outside a usage error that says the range (exit status 2).
 """
 
 from __future__ import annotations
@@ -24,15 +26,25 @@ YEARS_TEXT = f"{FIRST_YEAR}–{LAST_YEAR}"
 DAYS_TEXT = f"{FIRST_DAY.isoformat()} … {LAST_DAY.isoformat()}"
 
 
+def in_years(year: int) -> bool:
+    """Whether ``year`` is a plausible rating year (2000–2100)."""
+    return FIRST_YEAR <= year <= LAST_YEAR
+
+
+def in_days(day: date) -> bool:
+    """Whether ``day`` is a plausible day (2000-01-01 … 2100-12-31)."""
+    return FIRST_DAY <= day <= LAST_DAY
+
+
 def year_in_window(year: int) -> int:
-    if not FIRST_YEAR <= year <= LAST_YEAR:
+    if not in_years(year):
         raise PydanticCustomError("year_out_of_window", "Input should be a year from {first} to {last}",
                                   {"first": FIRST_YEAR, "last": LAST_YEAR})
     return year
 
 
 def day_in_window(day: date) -> date:
-    if not FIRST_DAY <= day <= LAST_DAY:
+    if not in_days(day):
         raise PydanticCustomError("date_out_of_window", "Input should be a date from {first} to {last}",
                                   {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()})
     return day

@@ -11,10 +11,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-
-from .warehouse import Warehouse
+from typing import Any, Protocol
 
 VALUE_TABLES = ("observations", "additional_initiatives")
+
+
+class Reader(Protocol):
+    """What these functions read through: a :class:`~cityscore.store.Warehouse`, or any object with its ``scalar``
+    and ``rows`` (the publishing repository's short-lived read-only connection)."""
+
+    def scalar(self, sql: str, params: list[Any] | None = None) -> Any: ...
+
+    def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]: ...
 
 
 @dataclass(frozen=True)
@@ -41,7 +49,7 @@ class Staleness:
                 "kpi_values_recomputed": self.recomputed}
 
 
-def _changes(wh: Warehouse, year: int, after: datetime, raw_only: bool) -> tuple[tuple[str, str, int, int], ...]:
+def _changes(wh: Reader, year: int, after: datetime, raw_only: bool) -> tuple[tuple[str, str, int, int], ...]:
     if not wh.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'data_changes'"):
         return ()
     tables = "" if not raw_only else f"AND table_name NOT IN {VALUE_TABLES!r}"
@@ -51,21 +59,24 @@ def _changes(wh: Warehouse, year: int, after: datetime, raw_only: bool) -> tuple
     return tuple((str(k), str(t), int(b), int(n)) for k, t, b, n in rows)
 
 
-def kpi_values_staleness(wh: Warehouse, year: int) -> Staleness:
+def kpi_values_staleness(wh: Reader, year: int) -> Staleness:
     since = wh.scalar("SELECT max(computed_at) FROM kpi_values WHERE year(period_start) = ?", [year])
     if since is None:
         return Staleness(None, ())
     return Staleness(since, _changes(wh, year, since, raw_only=True))
 
 
-def scores_staleness(wh: Warehouse, year: int, run_id: int | None = None) -> Staleness:
-    """Of run ``run_id`` (default: the latest run of the year)."""
+def scores_staleness(wh: Reader, year: int, run_id: int | None = None) -> Staleness:
+    """Of run ``run_id`` (default: the latest run of the year). Only the KPI values scores are computed from (per
+    month, not the monitor's daily values) count as computed again: ``cityscore compute --grain day`` after a
+    scoring run leaves its scores fresh. One query on ``data_changes``."""
     if run_id is None:
         since = wh.scalar("SELECT max(created_at) FROM score_runs WHERE year = ?", [year])
     else:
         since = wh.scalar("SELECT created_at FROM score_runs WHERE run_id = ?", [run_id])
     if since is None:
         return Staleness(None, ())
-    computed = wh.scalar("SELECT max(computed_at) FROM kpi_values WHERE year(period_start) = ?", [year])
+    computed = wh.scalar("SELECT max(computed_at) FROM kpi_values WHERE year(period_start) = ? "
+                         "AND period_end > period_start", [year])
     return Staleness(since, _changes(wh, year, since, raw_only=False),
                      recomputed=computed is not None and computed > since)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
@@ -143,6 +143,17 @@ class Locale:
         if isinstance(value, str):
             value = date.fromisoformat(value)
         return str(format_date(value, format=form, locale=self.lang))
+
+    def moment(self, instant: datetime | None) -> str:
+        """A UTC instant of the warehouse as Kazakhstan's civil date and time, with the offset: «22 марта 2026 г.,
+        15:05 UTC+5»."""
+        if instant is None:
+            return DASH
+        from ..measures.civil import civil_python
+
+        local = civil_python(instant)
+        hours = round((local - instant).total_seconds() / 3600)
+        return f"{self.date(local.date())}, {local:%H:%M} UTC+{hours}"
 
     def movement(self, value: int | None) -> str:
         """Rank movement as a person reads it: ▲ 2, ▼ 1, = (no change), — (no previous rank)."""

@@ -2,6 +2,8 @@
 
 Kept apart from the routes so that the pages' content can be tested without HTTP, and apart from the templates so
 that they only lay it out. Values stay numbers here; the templates format them with the page's :class:`Locale`.
+A page that shows the scores of a run has ``stale`` (its :class:`~cityscore.store.changes.Staleness`): the base
+template shows a banner while data changed after the run.
 """
 
 from __future__ import annotations
@@ -92,8 +94,8 @@ def national(repo: Repository, loc: Locale, year: int, *, query: str = "", regio
     points.sort(key=lambda p: -p["size"])  # small markers drawn last, on top of the large ones
     categories = ranking_blocks(repo, loc, run.year, query=query, region=region)
     regions = sorted(repo.registry.regions, key=lambda g: loc.name(g))
-    return {"run": run, "year": run.year, "years": repo.years(), "bands": bands(repo.std, loc, counts),
-            "categories": categories, "points": points, "rated": len(results),
+    return {"run": run, "year": run.year, "years": repo.years(), "stale": repo.staleness(run.year),
+            "bands": bands(repo.std, loc, counts), "categories": categories, "points": points, "rated": len(results),
             "regions": [{"code": g.region_code, "name": loc.name(g)} for g in regions],
             "query": query, "region": region}
 
@@ -160,8 +162,9 @@ def settlement_page(repo: Repository, loc: Locale, kato: str, year: int) -> dict
         trend = []
     peers = repo.results(run.year, settlement.category)
     return {"settlement": settlement, "name": loc.name(settlement), "region": loc.name(region) if region else "",
-            "run": run, "year": run.year, "years": repo.years(), "result": result, "sections": sections,
-            "not_counted": not_counted, "improvements": improvements, "bonus": bonus, "trend": trend,
+            "run": run, "year": run.year, "years": repo.years(), "stale": repo.staleness(run.year), "result": result,
+            "sections": sections, "not_counted": not_counted, "improvements": improvements, "bonus": bonus,
+            "trend": trend,
             "peers": len(peers), "colour": band_colour(result["band_id"]),
             "band": band_name(std, loc, result["band_id"]),
             "bands": bands(std, loc)}
@@ -227,6 +230,7 @@ def kpi_page(repo: Repository, loc: Locale, kpi_id: str, year: int | None) -> di
             "initiative_name": loc.name(initiative) if initiative else "", "section": section,
             "section_name": loc.name(section) if section else kpi.section, "unit": loc.unit(kpi.unit),
             "targets": targets, "distribution": distribution, "years": repo.years(),
+            "stale": repo.staleness(distribution["year"]) if distribution else None,
             "year": distribution["year"] if distribution else year,
             "previous": neighbours[index - 1] if index > 0 else None,
             "next": neighbours[index + 1] if index + 1 < len(neighbours) else None}
