@@ -239,3 +239,32 @@ def test_a_parquet_file_with_nested_columns_is_rejected_row_by_row(wh: Warehouse
     assert (report.rows, report.accepted) == (2, 0)
     assert {e.code for e in report.errors} == {"nested-value"}
     assert wh.count("raw_contact_center_calls") == 0
+
+
+def test_parquet_typed_columns_are_read_as_values_with_the_same_checks(wh: Warehouse, std: Standard,
+                                                                        tmp_path: Path) -> None:
+    """Typed Parquet columns are converted without going through text, and checked as text would be: a naive
+    timestamp is Kazakhstan civil time, NaN and out-of-range numbers are rejected, a fraction is no count."""
+    from datetime import datetime
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({
+        "settlement": ["750000000"] * 4, "date": pa.array([datetime(2026, 1, 5)] * 4, pa.date32()),
+        "type": ["fire"] * 4, "count": pa.array([2.0, 2.5, float("nan"), -1.0], pa.float64()),
+    }), tmp_path / "incidents.parquet")
+    report = load(wh, std, tmp_path / "incidents.parquet")
+    assert codes(report) == [(2, "count", "not-an-integer"), (3, "count", "not-an-integer"), (4, "count", "negative")]
+    assert wh.rows("SELECT count FROM raw_incidents") == [(2,)]
+    pq.write_table(pa.table({
+        "call_id": ["a", "b", "c"], "settlement": ["750000000"] * 3,
+        "received_at": pa.array([datetime(2026, 1, 5, 10), datetime(2023, 1, 5, 10), datetime(1990, 1, 1)],
+                                pa.timestamp("us")),
+        "answered": [True, False, True], "answer_seconds": pa.array([12.0, None, float("inf")], pa.float64()),
+    }), tmp_path / "calls.parquet")
+    report = load(wh, std, tmp_path / "calls.parquet")
+    assert codes(report) == [(3, "answer_seconds", "not-a-number"), (3, "received_at", "implausible-time")]
+    assert [(r[0], r[1].isoformat()) for r in wh.rows("SELECT call_id, received_at FROM raw_contact_center_calls "
+                                                      "ORDER BY call_id")] == [("a", "2026-01-05T05:00:00"),
+                                                                               ("b", "2023-01-05T04:00:00")]

@@ -194,6 +194,29 @@ def test_ingest_cli(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert json.loads(out) == []
 
 
+def test_value_files_are_checked_before_the_lock_and_again_if_a_load_came_in_between(
+        std: Standard, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An observation file is read and checked without the write lock, against the stored periods of that moment;
+    when another load changed the warehouse meanwhile, it is checked again under the lock."""
+    from cityscore.ingest import loader
+
+    db = tmp_path / "wh.duckdb"
+    head = "settlement,kpi,period_start,period_end,value\n"
+    (tmp_path / "a.csv").write_text(head + "710000000,1.9,2026-01-01,2026-12-31,81\n", "utf-8")
+    (tmp_path / "b.csv").write_text(head + "710000000,1.9,2026-06-01,2026-06-30,70\n", "utf-8")
+    assert load(db, std, tmp_path / "a.csv").accepted == 1
+    snapshots = []
+    real = loader._stored_snapshot
+
+    def before_a(held: object, path: Path) -> object:  # as if read before a.csv was stored
+        snapshots.append(real(held, path))  # type: ignore[arg-type]
+        return (None, {})
+
+    monkeypatch.setattr(loader, "_stored_snapshot", before_a)
+    report = load(db, std, tmp_path / "b.csv")
+    assert snapshots and [e.code for e in report.errors] == ["already-stored"] and report.accepted == 0
+
+
 def test_sql_and_python_pseudonyms_agree(tmp_path: Path) -> None:
     """Staged files are pseudonymised in SQL (while typed); value files and ad-hoc lookups in Python: the same value
     gets the same pseudonym, and the same values are invalid."""

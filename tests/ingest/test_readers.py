@@ -243,16 +243,30 @@ def test_json_header_rows_and_per_row_problems(tmp_path: Path) -> None:
     path = tmp_path / "mixed.json"
     deep = "[" * 100_000 + "]" * 100_000
     path.write_text('{"meta": {"x": [1]}, "data": [{"ignored": 1}], "rows": [{"Settlement": "710000000", "v": 1.0},'
-                    f' 5, {deep}, {{"settlement": "750000000", "extra": {{"a": 1}}, "list": [1, 2]}},'
-                    f' {{"v": 2.5, "deep": {deep}}}]}}')
+                    f' 5, {deep}, {{"settlement": {{"kato": "750000000"}}, "value": [1, 2], "extra": {{"a": 1}}}},'
+                    f' {{"v": 2.5, "deep": {deep}}}, {{"v": 3, "value": {deep}}}]}}')
     src = open_source(path)
     rows, problems = everything(src)
-    assert src.header == ["settlement", "v", "extra", "list", "deep"]
-    assert [n for n, _ in rows] == [1, 2, 3, 4, 5] and rows[0][1] == ["710000000", "1", None, None, None]
+    assert src.header == ["settlement", "v", "value", "extra", "deep"]
+    assert [n for n, _ in rows] == [1, 2, 3, 4, 5, 6] and rows[0][1] == ["710000000", "1", None, None, None]
     assert problems[2][0] == problems[3][0] == "not-an-object"
-    assert problems[4] == ("nested-value", "'extra', 'list' hold an object or a list; use a flat object: one value "
-                                           "per column")
-    assert problems[5][0] == "nested-value" and rows[4][1][1] == "2.5" and 1 not in problems
+    # nested values reject a record only in a column a table may use; 'extra' and 'deep' are nobody's columns
+    assert problems[4] == ("nested-value", "'settlement', 'value' hold an object or a list; use a flat object: one "
+                                           "value per column")
+    assert 5 not in problems and rows[4][1][1] == "2.5" and 1 not in problems
+    assert problems[6][0] == "nested-value"
+
+
+def test_open311_extended_attributes_do_not_reject_a_request(tmp_path: Path) -> None:
+    """Open311 GeoReport v2 puts ``extended_attributes`` (an object) and ``media`` lists in a request; no table uses
+    them, so they are left out, not a reason to reject the request (JSON and NDJSON alike)."""
+    record = {"service_request_id": "r1", "status": "open", "extended_attributes": {"x": 1}, "media": [1],
+              "requested_datetime": "2026-01-05T10:00:00+05:00"}
+    (tmp_path / "open311.json").write_text(json.dumps([record]))
+    (tmp_path / "open311.ndjson").write_text(json.dumps(record) + "\n")
+    for name in ("open311.json", "open311.ndjson"):
+        rows, problems = everything(open_source(tmp_path / name))
+        assert len(rows) == 1 and not problems, (name, problems)
 
 
 def test_json_invalid_in_the_middle_is_a_file_error_naming_the_position(tmp_path: Path) -> None:

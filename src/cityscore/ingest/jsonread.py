@@ -35,6 +35,7 @@ from typing import IO, Any
 
 import ijson
 
+from .cells import known_columns
 from .reading import RowBatch, Source
 from .tabular import InputFileError, normalise_column
 
@@ -123,7 +124,8 @@ def read_record(event: str, value: Any, events: Iterator[tuple[str, Any]], names
         event, value = next(events)
         if event in STARTS:
             _skip(events)
-            nested.append(key)
+            if name in known_columns():  # a nested value where no table looks (extended_attributes …) is no fault
+                nested.append(key)
             cells[name] = None
         else:
             cells[name] = scalar_text(value)

@@ -179,12 +179,17 @@ def _ingest(open_wh: Callable[[], AbstractContextManager[Warehouse]], db: Path, 
         stored = _already_loaded(held, db, digest, name, options.source)
         if stored is not None:
             return _duplicate(report, stored)
-        if name in VALUE_TABLES:
+        if name in VALUE_TABLES:  # read and checked before the lock; stored periods looked at again under it
             if src is None:
                 src = open_source(path)
+            values = _ValueFile.read(path, src, report, options.settlement)
+            version, periods = _stored_snapshot(held, db) if name == "observations" else (None, {})
+            values.parse(std, registry, periods)
             with open_wh() as wh:
                 check_key(wh, fingerprint)
-                return _ingest_values(wh, path, src, report, digest, std, registry, options.settlement)
+                if name == "observations" and _version(wh) != version:  # another load came in between
+                    values.parse(std, registry, _stored_periods(wh))
+                return values.store(wh, digest)
         schema = SCHEMAS[name]
         missing = staging.missing_columns(path.name, header, schema, options.settlement)
         if missing:
@@ -276,50 +281,93 @@ def _already_loaded(held: Warehouse | None, db: Path, digest: str, table: str, s
 
 
 # --- value tables (observations, additional initiatives) ------------------------------------------------------
-def _ingest_values(wh: Warehouse, path: Path, src: Source, report: IngestReport, digest: str, std: Standard,
-                   registry: Registry, settlement: str | None) -> IngestReport:
-    report.encoding, report.notes = src.encoding, [*report.notes, *src.notes]
-    from .evidence import parse_evidence_rows
-    from .observations import parse_observation_rows
+@dataclass
+class _ValueFile:
+    """A value file read whole (they are small: one row per settlement, KPI and period), checked outside the lock."""
 
-    header = src.header
-    rows: list[tuple[int, dict[str, Any]]] = []
-    problems: dict[int, tuple[str, str]] = {}
-    for batch in src.batches:
-        rows += [(n, dict(zip(header, cells, strict=False))) for n, cells in batch.rows]
-        problems.update(batch.problems)
-    if settlement:
-        if "settlement" not in header:
-            header = [*header, "settlement"]
-        for _, cells in rows:
-            if not (cells.get("settlement") or "").strip():
-                cells["settlement"] = settlement
-    report.rows = len(rows)
-    values: list[tuple[Any, ...]]
-    if report.table == "observations":
-        records, errors = parse_observation_rows(path.name, header, rows, std, registry, problems=problems,
-                                                 existing=_stored_periods(wh))
-        values = [(_row_of(o.source), o.settlement, o.kpi, o.period_start, o.period_end, o.value, o.numerator,
-                   o.denominator, o.baseline, o.component) for o in records]
-        insert = ("INSERT INTO observations (batch_id, row_number, settlement, kpi, period_start, period_end, value, "
-                  "numerator, denominator, baseline, component) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-    else:
-        items, errors = parse_evidence_rows(path.name, header, rows, registry, problems=problems)
-        values = [(_row_of(e.source), e.settlement, e.name, e.sphere, e.in_roadmap, e.report_signed,
-                   e.indicator_count, e.started, e.completed) for e in items]
-        insert = ("INSERT INTO additional_initiatives (batch_id, row_number, settlement, name, sphere, in_roadmap, "
-                  "report_signed, indicator_count, started, completed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-    report.errors = sorted(errors, key=lambda e: (e.row, e.column or "", e.code))
-    raw = {n: json.dumps(cells, ensure_ascii=False, default=str) for n, cells in rows}
-    with wh.transaction():
-        batch_id = int(wh.scalar("SELECT nextval('batch_ids')"))
-        if values:
-            wh.con.executemany(insert, [(batch_id, *v) for v in values])
-        _record_batch(wh, batch_id, report.table, path, digest, report, src, settlement, len(values))
-        _quarantine_values(wh, batch_id, path.name, report.errors, [raw.get(e.row) for e in report.errors])
-        record_loaded(wh, report.table, batch_id, utcnow())
-    report.batch_id, report.accepted = batch_id, len(values)
-    return report
+    path: Path
+    src: Source
+    report: IngestReport
+    settlement: str | None
+    header: list[str]
+    rows: list[tuple[int, dict[str, Any]]]
+    problems: dict[int, tuple[str, str]]
+    values: list[tuple[Any, ...]] = field(default_factory=list)
+    insert: str = ""
+
+    @classmethod
+    def read(cls, path: Path, src: Source, report: IngestReport, settlement: str | None) -> _ValueFile:
+        report.encoding, report.notes = src.encoding, [*report.notes, *src.notes]
+        header = src.header
+        rows: list[tuple[int, dict[str, Any]]] = []
+        problems: dict[int, tuple[str, str]] = {}
+        for batch in src.batches:
+            rows += [(n, dict(zip(header, cells, strict=False))) for n, cells in batch.rows]
+            problems.update(batch.problems)
+        if settlement:
+            if "settlement" not in header:
+                header = [*header, "settlement"]
+            for _, cells in rows:
+                if not (cells.get("settlement") or "").strip():
+                    cells["settlement"] = settlement
+        report.rows = len(rows)
+        return cls(path, src, report, settlement, header, rows, problems)
+
+    def parse(self, std: Standard, registry: Registry, stored: dict[tuple[str, str, str | None],
+                                                                    list[tuple[Any, Any, int]]]) -> None:
+        from .evidence import parse_evidence_rows
+        from .observations import parse_observation_rows
+
+        name = self.path.name
+        if self.report.table == "observations":
+            records, errors = parse_observation_rows(name, self.header, self.rows, std, registry,
+                                                     problems=self.problems, existing=stored)
+            self.values = [(_row_of(o.source), o.settlement, o.kpi, o.period_start, o.period_end, o.value,
+                            o.numerator, o.denominator, o.baseline, o.component) for o in records]
+            self.insert = ("INSERT INTO observations (batch_id, row_number, settlement, kpi, period_start, "
+                           "period_end, value, numerator, denominator, baseline, component) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        else:
+            items, errors = parse_evidence_rows(name, self.header, self.rows, registry, problems=self.problems)
+            self.values = [(_row_of(e.source), e.settlement, e.name, e.sphere, e.in_roadmap, e.report_signed,
+                            e.indicator_count, e.started, e.completed) for e in items]
+            self.insert = ("INSERT INTO additional_initiatives (batch_id, row_number, settlement, name, sphere, "
+                           "in_roadmap, report_signed, indicator_count, started, completed) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        self.report.errors = sorted(errors, key=lambda e: (e.row, e.column or "", e.code))
+
+    def store(self, wh: Warehouse, digest: str) -> IngestReport:
+        report = self.report
+        raw = {n: json.dumps(cells, ensure_ascii=False, default=str) for n, cells in self.rows}
+        with wh.transaction():
+            batch_id = int(wh.scalar("SELECT nextval('batch_ids')"))
+            if self.values:
+                wh.con.executemany(self.insert, [(batch_id, *v) for v in self.values])
+            _record_batch(wh, batch_id, report.table, self.path, digest, report, self.src, self.settlement,
+                          len(self.values))
+            _quarantine_values(wh, batch_id, self.path.name, report.errors, [raw.get(e.row) for e in report.errors])
+            record_loaded(wh, report.table, batch_id, utcnow())
+        report.batch_id, report.accepted = batch_id, len(self.values)
+        return report
+
+
+def _version(wh: Warehouse) -> tuple[Any, ...]:
+    """What changes whenever a batch is loaded, replaced or deleted."""
+    return tuple(wh.rows("SELECT (SELECT max(change_id) FROM data_changes), (SELECT count(*) FROM observations)")[0])
+
+
+def _stored_snapshot(held: Warehouse | None, db: Path) -> tuple[tuple[Any, ...] | None, dict[
+        tuple[str, str, str | None], list[tuple[Any, Any, int]]]]:
+    """The stored observation periods and the version they were read at, without the write lock."""
+    if held is not None:
+        return _version(held), _stored_periods(held)
+    if not db.exists():
+        return None, {}
+    try:
+        with Warehouse(db, read_only=True) as wh:
+            return _version(wh), _stored_periods(wh)
+    except CityScoreError:
+        return None, {}  # an older schema, or busy: the write phase reads them again
 
 
 def _row_of(source: str | None) -> int:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import ijson
 
+from .cells import known_columns
 from .jsonread import Record, nested_problem, not_an_object, read_record, scalar_text, sniff
 from .reading import RowBatch, Source
 from .tabular import InputFileError, normalise_column
@@ -56,7 +57,8 @@ def _lineread_record(text: str, names: dict[str, str]) -> tuple[Record, bool]:
     for key, item in value.items():
         name = names.get(key) or names.setdefault(key, normalise_column(key))
         if isinstance(item, dict | list):
-            nested.append(key)
+            if name in known_columns():  # as in JSON: only where a table may look
+                nested.append(key)
             cells[name] = None
         else:
             cells[name] = scalar_text(item)

@@ -161,8 +161,31 @@ def _suspect(column: Column, value: str, window: TimeWindow) -> str:
     return " OR ".join(f"({c})" for c in conditions)
 
 
+NUMERIC_TYPES = ("DOUBLE", "FLOAT", "REAL", "DECIMAL", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
+                 "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+
+
+def native_expr(column: Column, col: str, dtype: str) -> str | None:
+    """The typed value of ``column`` from a cell that is already a value of the DuckDB type ``dtype`` (a Parquet
+    column), converted as its text would be; None when the type does not fit (the cell is then read as text)."""
+    dtype = dtype.upper()
+    if column.type in ("float", "int") and dtype.split("(")[0] in NUMERIC_TYPES:
+        return f"CAST({col} AS DOUBLE)"
+    if column.type == "bool" and dtype == "BOOLEAN":
+        return col
+    if column.type == "date" and dtype == "DATE":
+        return col
+    if column.type == "timestamp" and dtype in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
+        return f"({col} AT TIME ZONE 'UTC')"
+    if column.type == "timestamp" and dtype in ("TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS",
+                                                "DATETIME"):
+        return civil_to_utc(f"CAST({col} AS TIMESTAMP)")  # no offset: Kazakhstan civil time, as in text
+    return None
+
+
 def typed_select(schema: Schema, sources: dict[str, str], window: TimeWindow, source: str, *,
-                 defaults: dict[str, str] | None = None, key: bytes | None = None, row: str | None = None) -> str:
+                 defaults: dict[str, str] | None = None, key: bytes | None = None, row: str | None = None,
+                 natives: dict[str, tuple[str, str]] | None = None) -> str:
     """The query typing a whole file: a pure projection (nested levels, each evaluating an expression once) over
     ``source`` (a relation aliased ``s``), so that DuckDB keeps the rows in order.
 
@@ -172,7 +195,9 @@ def typed_select(schema: Schema, sources: dict[str, str], window: TimeWindow, so
     row). ``defaults`` gives a column a value for its blank cells (``--settlement``). With ``key``, personal
     identifiers never leave the query in clear: a designated column (``pseudonymise``) becomes its pseudonym, with
     ``<column>__invalid`` (the value partly masked) where it is not a valid phone number or ИИН; an id column
-    (``if_personal = pseudonymise``) holding one becomes a pseudonym too."""
+    (``if_personal = pseudonymise``) holding one becomes a pseudonym too. ``natives`` gives columns whose cells are
+    values already (column → (SQL, DuckDB type): a Parquet file's typed columns); those that fit the column's type
+    are converted without going through text (:func:`native_expr`), the others are read from ``sources``."""
     from .pseudonym import sql_normal, sql_partial_mask, sql_token, sql_valid
 
     trimmed, typed, middle, outer, given = [], [], [], [], []
@@ -182,14 +207,29 @@ def typed_select(schema: Schema, sources: dict[str, str], window: TimeWindow, so
     for column in schema.columns:
         name = q(column.name)
         cell = q(column.name + "__t")  # the trimmed text
+        native = natives.get(column.name) if natives else None
+        converted = native_expr(column, cell, native[1]) if native else None
+        if native and converted and not (defaults and column.name in defaults):
+            trimmed.append(f"{native[0]} AS {cell}")  # the value itself
+            given.append(f"{cell} IS NULL")
+            if column.type == "int":
+                number = q(column.name + "__number")
+                typed.append(f"{converted} AS {number}")
+                middle.append(f"{int_from_number(number)} AS {name}")
+            else:
+                typed.append(f"{converted} AS {name}")
+            outer.append(name)
+            outer.append(f"CASE WHEN {cell} IS NOT NULL AND ({_suspect(column, name, window)}) "
+                         f"THEN CAST({cell} AS VARCHAR) END AS {raw_name(column)}")
+            continue
         if column.name in sources:
             text = f"trim({sources[column.name]})"
             if defaults and column.name in defaults:  # the cell as given tells a blank record, not the default
                 trimmed.append(f"{text} AS {q(column.name + '__given')}")
-                given.append(q(column.name + "__given"))
+                given.append(blank(q(column.name + "__given")))
                 text = f"COALESCE(NULLIF({text}, ''), {lit(defaults[column.name])})"
             else:
-                given.append(cell)
+                given.append(blank(cell))
         else:
             text = (lit(defaults[column.name]) if defaults and column.name in defaults
                     else "CAST(NULL AS VARCHAR)")
@@ -220,7 +260,7 @@ def typed_select(schema: Schema, sources: dict[str, str], window: TimeWindow, so
         outer.append(name)
         outer.append(f"CASE WHEN NOT {blank(cell)} AND ({_suspect(column, name, window)}) "
                      f"THEN {cell} END AS {raw_name(column)}")
-    outer.append(f"{' AND '.join(blank(c) for c in given) or 'FALSE'} AS _empty")
+    outer.append(f"{' AND '.join(given) or 'FALSE'} AS _empty")
     return (f"SELECT {', '.join(outer)} FROM (SELECT *{''.join(', ' + m for m in middle)} FROM "
             f"(SELECT *, {', '.join(typed)} FROM (SELECT {', '.join(trimmed)} FROM {source} s)))")
 

@@ -27,7 +27,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,7 @@ from .values import RowError
 
 REPORT_ERRORS = 10_000  # errors listed in a report; all of them are in the quarantine table
 MEMORY_LIMIT = "400MB"
+HANDOVER_MEMORY = "150MB"  # while the warehouse reads the staged rows
 STREAM_BATCH = 122_880  # rows per Arrow batch handed to the warehouse
 Progress = Callable[[int], None]
 _REJECT_CODES = {"TOO MANY COLUMNS": ("extra-cells", "more cells than the header has columns; check the separators "
@@ -229,12 +230,15 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, header: list[str],
                   defaults: dict[str, str], key: bytes) -> None:
     """Stage a Parquet file inside DuckDB, without passing its rows through Python (its used columns are flat:
     :func:`parquet_is_flat`)."""
-    originals = [str(r[0]) for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({lit(str(path))})").fetchall()]
+    described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({lit(str(path))})").fetchall()
+    originals = [(str(r[0]), str(r[1])) for r in described]
     positions = canonical_header(header, schema)
-    sources = {name: _parquet_text(q(originals[i])) for i, name in positions.items() if i < len(originals)}
+    used = {name: originals[i] for i, name in positions.items() if i < len(originals)}
+    sources = {name: _parquet_text(q(original)) for name, (original, _) in used.items()}
+    natives = {name: (f"s.{q(original)}", dtype) for name, (original, dtype) in used.items()}
     reader = f"read_parquet({lit(str(path))}, file_row_number = true)"
-    con.execute("CREATE OR REPLACE TABLE typed_t AS " + typed_select(schema, sources, window, reader, defaults=defaults,
-                                                                     key=key, row="s.file_row_number + 1"))
+    con.execute("CREATE OR REPLACE TABLE typed_t AS " + typed_select(
+        schema, sources, window, reader, defaults=defaults, key=key, row="s.file_row_number + 1", natives=natives))
     con.execute("CREATE OR REPLACE VIEW typed AS SELECT * FROM typed_t")
     _rejected_table(con)
 
@@ -379,10 +383,14 @@ def summary(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
 
 
 def release(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop what the commit does not read (the typed file, its errors), so that its memory is free for the commit."""
+    """Drop what the commit does not read (the typed file, its errors) and shrink the staging database's memory to
+    :data:`HANDOVER_MEMORY` (the rest of ``good`` goes to its spill files), so that the warehouse has room to
+    append while the peak of the process stays under 1 GB."""
     con.execute("DROP VIEW IF EXISTS typed")
     for table in ("typed_t", "errors", "rejected", "cell_tokens"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
+    with suppress(duckdb.Error):  # blocks still pinned: keep the larger limit
+        con.execute(f"SET memory_limit = '{HANDOVER_MEMORY}'")
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------
