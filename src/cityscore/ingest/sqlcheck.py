@@ -201,6 +201,16 @@ def typed_select(schema: Schema, sources: dict[str, str], window: TimeWindow, so
     from .pseudonym import sql_normal, sql_partial_mask, sql_token, sql_valid
 
     trimmed, typed, middle, outer, given = [], [], [], [], []
+
+    def place(column: Column, value: str) -> None:
+        """The typed value of ``column``; an integer is made whole a level up (its number is used twice)."""
+        if column.type == "int":
+            number = q(column.name + "__number")
+            typed.append(f"{value} AS {number}")
+            middle.append(f"{int_from_number(number)} AS {q(column.name)}")
+        else:
+            typed.append(f"{value} AS {q(column.name)}")
+
     if row is not None:
         trimmed.append(f"{row} AS _row")
         outer.append("_row")
@@ -212,12 +222,7 @@ def typed_select(schema: Schema, sources: dict[str, str], window: TimeWindow, so
         if native and converted and not (defaults and column.name in defaults):
             trimmed.append(f"{native[0]} AS {cell}")  # the value itself
             given.append(f"{cell} IS NULL")
-            if column.type == "int":
-                number = q(column.name + "__number")
-                typed.append(f"{converted} AS {number}")
-                middle.append(f"{int_from_number(number)} AS {name}")
-            else:
-                typed.append(f"{converted} AS {name}")
+            place(column, converted)
             outer.append(name)
             outer.append(f"CASE WHEN {cell} IS NOT NULL AND ({_suspect(column, name, window)}) "
                          f"THEN CAST({cell} AS VARCHAR) END AS {raw_name(column)}")
@@ -244,12 +249,7 @@ def typed_select(schema: Schema, sources: dict[str, str], window: TimeWindow, so
             outer.append(f"CASE WHEN NOT {blank(cell)} AND NOT {valid} THEN {sql_partial_mask(cell)} END "
                          f"AS {q(column.name + '__invalid')}")
             continue
-        if column.type == "int":
-            number = q(column.name + "__number")
-            typed.append(f"{typed_expr(column, cell)} AS {number}")
-            middle.append(f"{int_from_number(number)} AS {name}")
-        else:
-            typed.append(f"{typed_expr(column, cell)} AS {name}")
+        place(column, typed_expr(column, cell))
         if column.type == "text":
             if column.if_personal == "pseudonymise" and key is not None:
                 outer.append(f"CASE WHEN {sql_holds_identifier(name)} THEN {sql_token('cell', name, key)} "
