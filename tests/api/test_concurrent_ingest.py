@@ -54,7 +54,12 @@ def test_pages_and_api_keep_answering_during_a_long_ingest(demo: Demo, tmp_path:
             answers.append((at - started, status, time.monotonic() - at))
         output, errors = process.communicate()
         ingest_seconds = time.monotonic() - started
-        after = client.get(f"/api/v1/settlements/{katos[0]}/score")
+        deadline = time.monotonic() + 5  # the repository looks at the file at most once a second
+        while True:
+            after = client.get(f"/api/v1/settlements/{katos[0]}/score")
+            if after.json().get("stale", {}).get("stale") or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
     assert process.returncode == 0, errors
     report = json.loads(output)
     assert (report["rows"], report["accepted"]) == (ROWS, ROWS), report

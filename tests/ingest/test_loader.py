@@ -217,6 +217,40 @@ def test_value_files_are_checked_before_the_lock_and_again_if_a_load_came_in_bet
     assert snapshots and [e.code for e in report.errors] == ["already-stored"] and report.accepted == 0
 
 
+def test_stored_ids_are_found_before_the_lock_and_again_if_a_batch_came_in_between(
+        std: Standard, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cityscore.ingest import staging
+
+    db = tmp_path / "wh.duckdb"
+    head = "call_id;settlement;received_at;answered;answer_seconds\n"
+
+    def calls(name: str, *ids: str) -> Path:
+        path = tmp_path / name
+        path.write_text(head + "".join(f"{i};710000000;2026-01-05 10:00:00;да;5\n" for i in ids), "utf-8")
+        return path
+
+    assert load(db, std, calls("a.csv", "c1", "c2")).accepted == 2
+    looked: list[int | None] = []
+    real = staging.precheck_conflicts
+
+    def spy(staged: staging.Staged, warehouse: Path) -> None:
+        real(staged, warehouse)
+        looked.append(staged.conflicts_at)
+
+    monkeypatch.setattr(staging, "precheck_conflicts", spy)
+    report = load(db, std, calls("b.csv", "c2", "c3"))
+    assert looked == [1] and [(e.row, e.code) for e in report.errors] == [(2, "already-stored")]
+
+    def meanwhile(staged: staging.Staged, warehouse: Path) -> None:  # another file arrives after the look
+        real(staged, warehouse)
+        monkeypatch.setattr(staging, "precheck_conflicts", real)
+        assert load(db, std, calls("d.csv", "c5")).accepted == 1
+
+    monkeypatch.setattr(staging, "precheck_conflicts", meanwhile)
+    report = load(db, std, calls("c.csv", "c4", "c5"))
+    assert [(e.row, e.code) for e in report.errors] == [(3, "already-stored")] and report.accepted == 1
+
+
 def test_sql_and_python_pseudonyms_agree(tmp_path: Path) -> None:
     """Staged files are pseudonymised in SQL (while typed); value files and ad-hoc lookups in Python: the same value
     gets the same pseudonym, and the same values are invalid."""

@@ -85,10 +85,17 @@ def commit_raw(wh: Warehouse, staged: Staged, *, path: Path, digest: str, source
             now = utcnow()
             con.execute("CREATE OR REPLACE TEMP TABLE conflicts (_row BIGINT, stored_in BIGINT)")
             if schema.key is not None:
-                key = q(schema.key)
-                attach("good")
-                con.execute(f"INSERT INTO conflicts SELECT g._row, min(r.batch_id) FROM {good} g "
-                            f"JOIN raw_{schema.table} r ON r.{key} = g.{key} GROUP BY g._row")
+                latest = wh.scalar("SELECT coalesce(max(batch_id), 0) FROM batches WHERE table_name = ?",
+                                   [schema.table])
+                if staged.conflicts_at is not None and int(latest) == staged.conflicts_at:  # found before the lock
+                    con.register("stage_conflicts", staged.stream("conflicts"))
+                    con.execute("INSERT INTO conflicts SELECT _row, stored_in FROM stage_conflicts")
+                    con.unregister("stage_conflicts")
+                else:
+                    key = q(schema.key)
+                    attach("good")
+                    con.execute(f"INSERT INTO conflicts SELECT g._row, min(r.batch_id) FROM {good} g "
+                                f"JOIN raw_{schema.table} r ON r.{key} = g.{key} GROUP BY g._row")
                 out.conflicts = int(wh.scalar("SELECT count(*) FROM conflicts") or 0)
             elif replace == "span":  # coverage is small and read several times: a temporary copy
                 con.register("stage_coverage_stream", staged.stream("coverage"))

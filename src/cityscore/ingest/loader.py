@@ -197,6 +197,8 @@ def _ingest(open_wh: Callable[[], AbstractContextManager[Warehouse]], db: Path, 
             report.rows = _count_rows(csvf, src)
             return report
         staged = _stage(workdir, path, fmt, csvf, src, schema, registry, pseudonymiser, options, progress)
+        if held is None:  # the warehouse is not ours yet: look for stored ids before taking the lock
+            staging.precheck_conflicts(staged, db)
         try:
             report.encoding, report.notes = staged.encoding, staged.notes
             with open_wh() as wh:

@@ -75,6 +75,7 @@ class Staged:
     errors: list[RowError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     _cursors: list[duckdb.DuckDBPyConnection] = field(default_factory=list, repr=False)
+    conflicts_at: int | None = None  # the table's latest batch when ``conflicts`` was found (None: not looked)
 
     def stream(self, table: str) -> pa.RecordBatchReader:
         """A staged table (``good``, ``quarantine``, ``coverage``) as a stream of Arrow batches, for the warehouse's
@@ -380,6 +381,31 @@ def summary(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
                      for r in con.execute("SELECT row_number, column_name, code, message, fix FROM quarantine "
                                           f"ORDER BY row_number, column_name NULLS FIRST, code LIMIT {REPORT_ERRORS}")
                      .fetchall()]
+
+
+def precheck_conflicts(staged: Staged, warehouse: Path) -> None:
+    """For a table with a record id: the good rows whose id is stored already, found before the write lock by reading
+    the warehouse file (read-only) from the staging database; ``staged.conflicts_at`` records the table's latest
+    batch then, so that the commit looks again only if a batch came in between. Nothing is found (and the commit
+    does it all) when the warehouse cannot be read now: missing, busy, or of an older schema."""
+    schema = staged.schema
+    if schema.key is None or not warehouse.exists():
+        return
+    con, key = staged.con, q(schema.key)
+    try:
+        con.execute(f"ATTACH {lit(str(warehouse))} AS wh (READ_ONLY)")
+    except duckdb.Error:
+        return
+    try:
+        latest = con.execute("SELECT coalesce(max(batch_id), 0) FROM wh.batches WHERE table_name = ?",
+                             [schema.table]).fetchall()[0][0]
+        con.execute(f"CREATE OR REPLACE TABLE conflicts AS SELECT g._row, min(r.batch_id) AS stored_in FROM good g "
+                    f"JOIN wh.raw_{schema.table} r ON r.{key} = g.{key} GROUP BY g._row")
+        staged.conflicts_at = int(latest)
+    except duckdb.Error:
+        staged.conflicts_at = None
+    finally:
+        con.execute("DETACH wh")
 
 
 def release(con: duckdb.DuckDBPyConnection) -> None:
