@@ -99,14 +99,37 @@ def test_a_data_change_after_the_run_makes_every_score_response_stale(fresh: Tes
     assert fresh.get("/api/v1/scores", params={"format": "csv"}).text == csv_before
 
 
+def kpi_values_computed(db: Path) -> datetime:
+    with Warehouse(db, read_only=True) as wh:
+        computed: datetime = wh.scalar("SELECT max(computed_at) FROM kpi_values WHERE year(period_start) = 2026 "
+                                       "AND period_end > period_start")
+    return computed
+
+
 @pytest.mark.parametrize(("year", "shift"), [(2025, timedelta(hours=1)), (2027, timedelta(hours=1)),
-                                             (2026, -timedelta(seconds=1))],
-                         ids=["another-year", "a-later-year", "before-the-run"])
-def test_a_change_of_another_year_or_before_the_run_is_not_stale(db: Path, year: int, shift: timedelta) -> None:
-    record_change(db, year=year, changed_at=run_created(db) + shift)
+                                             (2026, None)],
+                         ids=["another-year", "a-later-year", "before-the-kpi-values"])
+def test_a_change_of_another_year_or_before_the_kpi_values_is_not_stale(db: Path, year: int,
+                                                                         shift: timedelta | None) -> None:
+    when = run_created(db) + shift if shift else kpi_values_computed(db) - timedelta(seconds=1)
+    record_change(db, year=year, changed_at=when)
     with TestClient(create_app(db)) as client:
         for url in SCORE_ROUTES:
             assert client.get(url).json()["stale"]["stale"] is False, url
+
+
+def test_scoring_again_without_computing_keeps_the_scores_stale(db: Path) -> None:
+    """Raw records changed after the KPI values were computed and before the run: the run scored stale KPI values,
+    so it is stale until `cityscore compute` and then `cityscore score` run."""
+    computed, created = kpi_values_computed(db), run_created(db)
+    assert computed < created
+    batch = record_change(db, table="contact_center_calls", kind="loaded",
+                          changed_at=computed + (created - computed) / 2)
+    with TestClient(create_app(db)) as client:
+        body = client.get("/api/v1/scores").json()
+    assert body["stale"]["stale"] is True
+    assert body["stale"]["changes"] == [{"kind": "loaded", "table": "contact_center_calls", "batch_id": batch,
+                                         "settlements": 1}]
 
 
 @pytest.mark.parametrize(("monthly", "stale"), [(True, True), (False, False)], ids=["per-month", "per-day"])

@@ -54,13 +54,13 @@ def test_the_as_of_window_is_inclusive(cli: Cli, records: Path) -> None:
 
 
 @pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31"])
-def test_records_whose_latest_date_is_extreme_ask_for_as_of(cli: Cli, tmp_path: Path, day: str) -> None:
+def test_records_with_extreme_dates_are_rejected_rows(cli: Cli, tmp_path: Path, day: str) -> None:
+    """A record dated outside the plausible window is a rejected row (implausible-time), never the as-of."""
     path = tmp_path / "records.csv"
-    path.write_text(HEADER + f"710000000,1.8,{day},90,100,,,,\n")
-    code, out = cli("monitor", "--records", str(path), ok=False)
-    assert_usage_error(code, out, f"the latest date in the records, {day}, is outside {DAYS_TEXT}", "give --as-of")
-    out = cli("monitor", "--records", str(path), "--as-of", "2026-03-31", "-f", "json")[1]
-    assert json.loads(out[out.index("{"):])["metrics"]["1.8"]["quarter"] is None  # outside every window
+    path.write_text(HEADER + f"710000000,1.8,{day},90,100,,,,\n710000000,1.8,2026-03-05,80,100,,,,\n")
+    out = cli("monitor", "--records", str(path), "-f", "json")[1]
+    assert "implausible-time" in out
+    assert json.loads(out[out.index("{"):])["as_of"] == "2026-03-05"
 
 
 COMMANDS = {  # (each kept small and inside tmp_path, should the year ever be accepted)

@@ -151,6 +151,14 @@ def test_deleting_a_batch_makes_kpi_values_stale(cli: Cli, tmp_path: Path, monke
     cli("compute", "--year", "2026")
     with Warehouse(db, read_only=True) as wh:
         assert not kpi_values_staleness(wh, 2026).stale
+    april, may = tmp_path / "april.csv", tmp_path / "may.csv"  # a load after computing says what to run
+    april.write_text(INCIDENTS.replace("2026-03-", "2026-04-").replace(",31,", ",30,"), "utf-8")
+    may.write_text(INCIDENTS.replace("2026-03-", "2026-05-"), "utf-8")
+    _, out = cli("ingest", str(april))
+    assert "computed before this load" not in out
+    cli("compute", "--year", "2026")
+    _, out = cli("ingest", str(may))
+    assert "run `cityscore compute --year 2026` and `cityscore score --year 2026`" in " ".join(out.split())
 
 
 @pytest.mark.parametrize(("name", "data", "message"), [
@@ -268,3 +276,27 @@ def test_parquet_typed_columns_are_read_as_values_with_the_same_checks(wh: Wareh
     assert [(r[0], r[1].isoformat()) for r in wh.rows("SELECT call_id, received_at FROM raw_contact_center_calls "
                                                       "ORDER BY call_id")] == [("a", "2026-01-05T05:00:00"),
                                                                                ("b", "2023-01-05T04:00:00")]
+
+
+def test_value_files_refuse_implausible_dates(std: Standard, tmp_path: Path) -> None:
+    from cityscore.ingest import read_monitor_records
+
+    path = tmp_path / "monitor.csv"
+    path.write_text("settlement,metric,date,value,target,kind\n750000000,1.8,0001-01-01,5,,\n"
+                    "750000000,1.8,2026-01-05,5,,\n", "utf-8")
+    _, report = read_monitor_records(path, std, load_registry())
+    assert [(e.row, e.column, e.code) for e in report.errors] == [(2, "date", "implausible-time")]
+
+
+def test_an_identifier_in_the_other_designated_column_is_masked_whole(wh: Warehouse, std: Standard,
+                                                                      tmp_path: Path) -> None:
+    """An ИИН typed into caller_phone is no phone number: rejected, and its message masks it whole (a partial mask
+    would show the year of birth)."""
+    path = tmp_path / "calls.csv"
+    path.write_text(HEAD + f"c1;750000000;2026-01-05 10:00:00;да;12;нет;{IIN};voice;1\n"
+                    "c2;750000000;2026-01-05 10:00:00;да;12;нет;12345;voice;1\n", "utf-8")
+    report = load(wh, std, path)
+    assert codes(report) == [(2, "caller_phone", "invalid-phone"), (3, "caller_phone", "invalid-phone")]
+    assert report.errors[0].message.startswith("'[ИИН]'") and IIN[:2] + "•" not in report.errors[0].message
+    assert report.errors[1].message.startswith("'12•45'")
+    assert KEY.pseudonymise("phone", IIN)[1] == "'[ИИН]' is not a Kazakhstan phone number (11 digits, +7 …)"

@@ -23,7 +23,7 @@ from ..records import SCHEMAS
 from ..settings import get_settings
 from ..settlements import load_registry
 from ..store import Warehouse, default_path
-from ..store.changes import scores_staleness
+from ..store.changes import kpi_values_staleness, scores_staleness
 from .common import FormatOption, StandardOption, check_year, domain_errors, err_console, home, standard
 from .output import Column, OutputFormat, console, print_csv, print_json, print_table
 from .score import ModeOption, PolicyOption, SetOption, build_policy
@@ -100,6 +100,27 @@ def ingest(
         total = report.errors_total if report.errors_total is not None else len(report.errors)
         if total > 20:
             out.print(f"  … and {total - 20} more (all are in the quarantine table: `cityscore quarantine`)")
+    _say_what_is_stale(target_db, [r.batch_id for r in reports if r.batch_id is not None and not r.duplicate_batch])
+
+
+def _say_what_is_stale(db: Path, batches: list[int]) -> None:
+    """After a load: the years whose KPI values or scores were computed before it, and what to run."""
+    if not batches:
+        return
+    marks = ", ".join("?" * len(batches))
+    with Warehouse(db, read_only=True) as wh:
+        spans = wh.rows(f"SELECT min(year(first_at)), max(year(last_at)) FROM data_changes WHERE batch_id IN ({marks}) "
+                        "AND first_at IS NOT NULL", batches)
+        first, last = spans[0] if spans else (None, None)
+        if first is None:
+            return
+        for year in range(int(first), int(last) + 1):
+            if kpi_values_staleness(wh, year).stale:
+                err_console.print(f"[yellow]The KPI values and scores of {year} were computed before this load: run "
+                                  f"`cityscore compute --year {year}` and `cityscore score --year {year}`.[/]")
+            elif scores_staleness(wh, year).stale:
+                err_console.print(f"[yellow]The scores of {year} were computed before this load: run "
+                                  f"`cityscore score --year {year}`.[/]")
 
 
 @domain_errors
@@ -253,11 +274,14 @@ def quarantine(
                 "ORDER BY row_number, column_name NULLS FIRST", [batch])]
             columns = [Column(h.capitalize(), lambda r, h=h: r[h]) for h in ("row", "column", "code", "message")]
         else:
-            rows = [dict(zip(("batch", "file", "code", "rows", "quarantined_at"), r, strict=True)) for r in wh.rows(
-                "SELECT batch_id, file_name, code, count(*), strftime(min(quarantined_at), '%Y-%m-%d %H:%M') "
-                "FROM quarantine GROUP BY ALL ORDER BY batch_id, code")]
+            # rows: the rejected rows with this code (a row with two problems counts under each of its codes)
+            rows = [dict(zip(("batch", "file", "code", "rows", "problems", "quarantined_at"), r, strict=True))
+                    for r in wh.rows("SELECT batch_id, file_name, code, count(DISTINCT row_number), count(*), "
+                                     "strftime(min(quarantined_at), '%Y-%m-%d %H:%M') FROM quarantine "
+                                     "GROUP BY batch_id, file_name, code ORDER BY batch_id, code")]
             columns = [Column("Batch", lambda r: r["batch"], justify="right"), Column("File", lambda r: r["file"]),
                        Column("Code", lambda r: r["code"]), Column("Rows", lambda r: r["rows"], justify="right"),
+                       Column("Problems", lambda r: r["problems"], justify="right"),
                        Column("Quarantined (UTC)", lambda r: r["quarantined_at"])]
     if fmt is OutputFormat.json:
         print_json(rows)

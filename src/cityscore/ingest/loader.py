@@ -178,7 +178,7 @@ def _ingest(open_wh: Callable[[], AbstractContextManager[Warehouse]], db: Path, 
         report = IngestReport(str(path), name, options.source)
         stored = _already_loaded(held, db, digest, name, options.source)
         if stored is not None:
-            return _duplicate(report, stored)
+            return _duplicate(report, stored, _batch_counts(held, db, stored))
         if name in VALUE_TABLES:  # read and checked before the lock; stored periods looked at again under it
             if src is None:
                 src = open_source(path)
@@ -263,10 +263,27 @@ def _count_rows(csvf: Any, src: Source | None) -> int:
     return sum(len(b.rows) for b in src.batches) if src is not None else 0
 
 
-def _duplicate(report: IngestReport, batch_id: int) -> IngestReport:
+def _duplicate(report: IngestReport, batch_id: int, counts: tuple[int, int] | None = None) -> IngestReport:
+    """The file is the batch ``batch_id`` already: nothing changes; the report gives that batch's counts."""
     report.batch_id, report.duplicate_batch = batch_id, True
+    if counts is not None:
+        report.rows, report.accepted = counts
     report.notes.append(f"already loaded as batch {batch_id}; nothing changed")
     return report
+
+
+def _batch_counts(held: Warehouse | None, db: Path, batch_id: int) -> tuple[int, int] | None:
+    """(rows, accepted) of a stored batch, read without the write lock."""
+    sql = "SELECT rows_total, rows_total - rows_rejected FROM batches WHERE batch_id = ?"  # as it was loaded
+    try:
+        if held is not None:
+            found = held.rows(sql, [batch_id])
+        else:
+            with Warehouse(db, read_only=True) as wh:
+                found = wh.rows(sql, [batch_id])
+    except CityScoreError:
+        return None
+    return (int(found[0][0]), int(found[0][1])) if found else None
 
 
 def _already_loaded(held: Warehouse | None, db: Path, digest: str, table: str, source: str) -> int | None:

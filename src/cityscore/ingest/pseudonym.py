@@ -20,7 +20,7 @@ import secrets
 from pathlib import Path
 
 from ..errors import CityScoreError
-from ..records.personal import iin_is_valid, sql_iin_valid
+from ..records.personal import iin_is_valid, mask, sql_iin_valid
 
 KEY_ENV = "CITYSCORE_PSEUDONYM_KEY"
 
@@ -133,7 +133,11 @@ def sql_valid(kind: str, normal: str) -> str:
 
 
 def _mask(text: str) -> str:
-    """Show an identifier in an error without revealing it: keep the first two and last two characters."""
+    """Show an identifier in an error without revealing it: keep the first two and last two characters; another
+    identifier (an ИИН in a phone column) is masked whole."""
+    masked = mask(text)
+    if masked != text:
+        return masked
     return text if len(text) <= 4 else f"{text[:2]}{'•' * (len(text) - 4)}{text[-2:]}"
 
 

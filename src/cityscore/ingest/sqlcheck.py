@@ -246,7 +246,9 @@ def typed_select(schema: Schema, sources: dict[str, str], window: TimeWindow, so
             valid = sql_valid(kind, normal)
             token = sql_token(kind, f"CASE WHEN {valid} THEN {normal} ELSE {cell} END", key)
             outer.append(f"CASE WHEN {blank(cell)} THEN NULL ELSE {token} END AS {name}")
-            outer.append(f"CASE WHEN NOT {blank(cell)} AND NOT {valid} THEN {sql_partial_mask(cell)} END "
+            # an invalid value is shown partly masked, unless it is another identifier (an ИИН in a phone column)
+            shown = f"CASE WHEN {sql_mask(cell)} <> {cell} THEN {sql_mask(cell)} ELSE {sql_partial_mask(cell)} END"
+            outer.append(f"CASE WHEN NOT {blank(cell)} AND NOT {valid} THEN {shown} END "
                          f"AS {q(column.name + '__invalid')}")
             continue
         place(column, typed_expr(column, cell))

@@ -92,7 +92,19 @@ def parse_number(value: Any) -> float | None:
 
 
 def parse_date(value: Any) -> date | None:
-    """A civil date, or None for an empty cell; raises :class:`CellError` otherwise."""
+    """A civil date in the plausible window (decisions.md D-42), or None for an empty cell; raises
+    :class:`CellError` otherwise."""
+    found = _parse_date(value)
+    if found is not None and not (PLAUSIBLE_DATES[0] <= found < PLAUSIBLE_DATES[1]):
+        raise CellError("implausible-time", f"'{value}' is outside the plausible window "
+                        f"{PLAUSIBLE_DATES[0].isoformat()} … {PLAUSIBLE_DATES[1].isoformat()}")
+    return found
+
+
+PLAUSIBLE_DATES = (date(2000, 1, 1), date(2100, 1, 1))  # as sqlcheck.TimeWindow's default
+
+
+def _parse_date(value: Any) -> date | None:
     if is_blank(value):
         return None
     if isinstance(value, datetime):

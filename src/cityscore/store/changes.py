@@ -78,5 +78,10 @@ def scores_staleness(wh: Reader, year: int, run_id: int | None = None) -> Stalen
         return Staleness(None, ())
     computed = wh.scalar("SELECT max(computed_at) FROM kpi_values WHERE year(period_start) = ? "
                          "AND period_end > period_start", [year])
-    return Staleness(since, _changes(wh, year, since, raw_only=False),
-                     recomputed=computed is not None and computed > since)
+    changes = _changes(wh, year, since, raw_only=False)
+    if computed is not None and computed < since:
+        # scores computed again from KPI values that were stale already are stale too: raw records that changed
+        # after the KPI values were computed are still missing from them
+        earlier = _changes(wh, year, computed, raw_only=True)
+        changes = tuple(dict.fromkeys([*earlier, *changes]))
+    return Staleness(since, changes, recomputed=computed is not None and computed > since)
