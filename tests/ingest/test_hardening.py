@@ -50,6 +50,10 @@ def test_non_finite_and_implausible_values_are_rejected(wh: Warehouse, std: Stan
         (9, "received_at", "implausible-time")]
     assert (report.rows, report.accepted) == (9, 1)
     assert wh.rows("SELECT call_id, weight FROM raw_contact_center_calls") == [("c9", 0.001)]
+    # the quarantine keeps each rejected row as the file has it (not its typed values)
+    raw = json.loads(wh.scalar("SELECT raw FROM quarantine WHERE row_number = 2"))
+    assert raw == {"call_id": "c1", "settlement": "750000000", "received_at": "2026-01-05 10:00:00", "answered": "да",
+                   "answer_seconds": "12", "abandoned": "нет", "channel": "voice", "weight": "inf"}
 
 
 def test_integers_that_are_not_integers_are_reports_not_tracebacks(wh: Warehouse, std: Standard,

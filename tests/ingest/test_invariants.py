@@ -261,6 +261,15 @@ def check_invariant(db: Path, path: Path, fmt: str, table: Table, std: Standard)
         stored = wh.rows("SELECT row_number, code, message, raw, fix FROM quarantine WHERE batch_id = ?", [batch])
         assert {r[0] for r in stored} == rejected
         assert all(r[1] and r[2] and r[4] for r in stored)
+        numbered = {(i + 2 if fmt in ("csv", "xlsx") else i + 1): row for i, row in enumerate(table.rows)}
+        for number, _, _, raw, _ in stored:  # each rejected row as written, masked, without the phone column
+            cells = json.loads(raw)
+            row = numbered[number]
+            assert "caller_phone" not in cells
+            for column in COLUMNS:
+                if column == "caller_phone" or (fmt == "xlsx" and column == row.formula):
+                    continue
+                assert (cells.get(column) or "").strip() == mask((row.cells[column] or "").strip()), (column, cells)
         for table_name, column in wh.rows("SELECT table_name, column_name FROM information_schema.columns "
                                           "WHERE data_type = 'VARCHAR'"):
             for (value,) in wh.rows(f'SELECT DISTINCT "{column}" FROM "{table_name}" WHERE "{column}" IS NOT NULL'):

@@ -229,20 +229,25 @@ def _stage(workdir: Path, path: Path, fmt: str, csvf: Any, src: Source | None, s
     try:
         notes: list[str] = []
         encoding = None
+        as_written: staging.AsWritten | None = None
         if csvf is not None:
             regular = staging.stage_csv(con, csvf, schema, options.window, defaults, key)
             notes, encoding = list(csvf.notes), csvf.encoding
+            as_written = staging.written_from_csv(csvf, schema)
             if not regular:
                 notes.append("quoted values span lines: read by the exact reader")
                 staging.stage_rows(con, staging.read_csv_python(csvf), schema, options.window, defaults, key,
                                    progress)
+                as_written = staging.written_from_src(csvf.header, schema)
         elif (src is not None and src.format == "parquet" and src.path == path and fmt == "parquet"
               and staging.parquet_is_flat(con, path, src.header, schema)):
             staging.stage_parquet(con, path, src.header, schema, options.window, defaults, key)
+            as_written = staging.written_from_parquet(path, src.header, schema)
         elif src is not None:
             notes, encoding = list(src.notes), src.encoding
             staging.stage_rows(con, src, schema, options.window, defaults, key, progress)
-        staging.check(con, schema, options.window, registry, pseudonymiser, path.name)
+            as_written = staging.written_from_src(src.header, schema)
+        staging.check(con, schema, options.window, registry, pseudonymiser, path.name, as_written)
         staging.coverage(con, schema)
         staged = staging.Staged(con, schema, path.name, src.format if src is not None else "csv", encoding,
                                 notes=notes)

@@ -202,9 +202,9 @@ def stage_rows(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, wind
     for batch in src.batches:
         _append(con, batch, names)
         if batch.problems:
-            cells = {number: dict(zip(src.header, values, strict=False)) for number, values in batch.rows
-                     if number in batch.problems}
-            _insert_rejected(con, [(number, None, code, message, _masked_json(cells.get(number, {})))
+            cells = {number: values for number, values in batch.rows if number in batch.problems}
+            _insert_rejected(con, [(number, None, code, message,
+                                    written_json(src.header, cells[number], schema) if number in cells else None)
                                    for number, (code, message) in batch.problems.items()])
         total += len(batch.rows)
         if progress:
@@ -212,9 +212,8 @@ def stage_rows(con: duckdb.DuckDBPyConnection, src: Source, schema: Schema, wind
     sources = {name: f's."c{i}"' for i, name in positions.items()}
     con.execute("CREATE OR REPLACE TABLE typed_t AS "
                 + typed_select(schema, sources, window, "src", defaults=defaults, key=key, row="s._row"))
-    con.execute("DROP TABLE src")
     con.execute("CREATE OR REPLACE VIEW typed AS SELECT * FROM typed_t")
-    return total
+    return total  # ``src`` stays until the rejected rows are quarantined as written (:func:`written_from_src`)
 
 
 def parquet_is_flat(con: duckdb.DuckDBPyConnection, path: Path, header: list[str], schema: Schema) -> bool:
@@ -264,10 +263,72 @@ def read_csv_python(csvf: CsvFile) -> Source:
     return Source(csvf.original, "csv", csvf.header, csvf.encoding, batches(), list(csvf.notes))
 
 
+# --- rejected rows as written ---------------------------------------------------------------------------------
+def written_json(header: list[str], cells: list[Any], schema: Schema) -> str:
+    """A row's cells as the file has them, as JSON: designated personal columns left out, everything masked."""
+    positions = canonical_header(header, schema)
+    personal = {i for i, name in positions.items() if schema.column(name).pseudonymise}
+    row = {h: cells[i] if i < len(cells) else None for i, h in enumerate(header) if i not in personal}
+    return mask(json.dumps(row, ensure_ascii=False, default=str))
+
+
+def written_from_csv(csvf: CsvFile, schema: Schema) -> AsWritten:
+    """The rejected lines of a CSV file (read again, only up to the last one wanted)."""
+    import csv
+
+    def look(_con: duckdb.DuckDBPyConnection, rows: list[int]) -> dict[int, str]:
+        wanted, out = set(rows), {}
+        last = max(rows)
+        with csvf.path.open(encoding="utf-8", errors="replace", newline=None) as f:
+            for number, line in enumerate(f, start=1):
+                if number in wanted:
+                    cells = next(csv.reader([line.rstrip("\n")], delimiter=csvf.delimiter), [])
+                    out[number] = written_json(csvf.header, cells, schema)
+                if number >= last:
+                    break
+        return out
+
+    return look
+
+
+def written_from_src(header: list[str], schema: Schema) -> AsWritten:
+    """The rejected rows of a file read in Python, from the text table ``src`` :func:`stage_rows` keeps."""
+    names = [f"c{i}" for i in range(len(header))]
+
+    def look(con: duckdb.DuckDBPyConnection, rows: list[int]) -> dict[int, str]:
+        con.register("wanted_rows", pa.table({"_row": pa.array(rows, pa.int64())}))
+        try:
+            found = con.execute("SELECT s.* FROM src s JOIN wanted_rows w USING (_row)").fetchall()
+        finally:
+            con.unregister("wanted_rows")
+        return {int(r[0]): written_json(header, list(r[1:1 + len(names)]), schema) for r in found}
+
+    return look
+
+
+def written_from_parquet(path: Path, header: list[str], schema: Schema) -> AsWritten:
+    """The rejected rows of a Parquet file, read again by position."""
+    def look(con: duckdb.DuckDBPyConnection, rows: list[int]) -> dict[int, str]:
+        con.register("wanted_rows", pa.table({"_row": pa.array(rows, pa.int64())}))
+        try:
+            found = con.execute(f"SELECT p.file_row_number + 1, p.* EXCLUDE (file_row_number) FROM read_parquet("
+                                f"{lit(str(path))}, file_row_number = true) p JOIN wanted_rows w "
+                                "ON w._row = p.file_row_number + 1").fetchall()
+        finally:
+            con.unregister("wanted_rows")
+        return {int(r[0]): written_json(header, list(r[1:]), schema) for r in found}
+
+    return look
+
+
 # --- checks -----------------------------------------------------------------------------------------------------
+AsWritten = Callable[[duckdb.DuckDBPyConnection, list[int]], dict[int, str]]
+
+
 def check(con: duckdb.DuckDBPyConnection, schema: Schema, window: TimeWindow, registry: Registry,
-          pseudonymiser: Pseudonymiser, file_name: str) -> None:
-    """Fill ``errors``; then ``good`` and ``quarantine``."""
+          pseudonymiser: Pseudonymiser, file_name: str, as_written: AsWritten | None = None) -> None:
+    """Fill ``errors``; then ``good`` and ``quarantine``. ``as_written`` gives the rejected rows' cells as the file
+    has them (JSON, masked), for the quarantine; without it, a row is rendered from its typed values."""
     con.execute("CREATE OR REPLACE TABLE errors (_row BIGINT, column_name VARCHAR, code VARCHAR, message VARCHAR)")
     # a row the reader already rejected keeps that reason only: its other errors would follow from it
     con.execute("INSERT INTO errors SELECT _row, column_name, code, message FROM rejected")
@@ -282,6 +343,14 @@ def check(con: duckdb.DuckDBPyConnection, schema: Schema, window: TimeWindow, re
                 "WHERE m.problem IS NOT NULL AND NOT t._empty AND t._row NOT IN (SELECT _row FROM rejected)")
     _personal_data(con, schema)
     _good(con, schema)
+    con.execute("CREATE OR REPLACE TABLE written (_row BIGINT, raw VARCHAR)")
+    if as_written is not None:
+        wanted = [int(r[0]) for r in con.execute(
+            "SELECT DISTINCT _row FROM errors WHERE _row NOT IN (SELECT _row FROM rejected WHERE raw IS NOT NULL) "
+            "ORDER BY 1").fetchall()]
+        found = as_written(con, wanted) if wanted else {}
+        if found:
+            con.executemany("INSERT INTO written VALUES (?, ?)", sorted(found.items()))
     _quarantine(con, schema, file_name)
 
 
@@ -353,8 +422,9 @@ def _quarantine(con: duckdb.DuckDBPyConnection, schema: Schema, file_name: str) 
         con.execute(f"INSERT INTO fixes VALUES {fixes}")
     con.execute(f"CREATE OR REPLACE TABLE quarantine AS SELECT {lit(file_name)} AS file_name, e._row AS row_number, "
                 f"e.column_name, e.code, {sql_mask('e.message')} AS message, f.fix, "
-                f"COALESCE(r.raw, {row_json_sql(schema)}) AS raw FROM errors e "
+                f"COALESCE(r.raw, w.raw, {row_json_sql(schema)}) AS raw FROM errors e "
                 "LEFT JOIN fixes f USING (code) LEFT JOIN typed t ON t._row = e._row "
+                "LEFT JOIN written w ON w._row = e._row "
                 "LEFT JOIN (SELECT _row, any_value(raw) AS raw FROM rejected GROUP BY _row) r ON r._row = e._row")
 
 
@@ -413,7 +483,7 @@ def release(con: duckdb.DuckDBPyConnection) -> None:
     :data:`HANDOVER_MEMORY` (the rest of ``good`` goes to its spill files), so that the warehouse has room to
     append while the peak of the process stays under 1 GB."""
     con.execute("DROP VIEW IF EXISTS typed")
-    for table in ("typed_t", "errors", "rejected", "cell_tokens"):
+    for table in ("typed_t", "errors", "rejected", "cell_tokens", "src", "written"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     with suppress(duckdb.Error):  # blocks still pinned: keep the larger limit
         con.execute(f"SET memory_limit = '{HANDOVER_MEMORY}'")
@@ -440,11 +510,3 @@ def _append(con: duckdb.DuckDBPyConnection, batch: RowBatch, names: list[str]) -
     con.register("batch_rows", table)
     con.execute("INSERT INTO src SELECT * FROM batch_rows")
     con.unregister("batch_rows")
-
-
-def _masked_json(cells: dict[str, Any]) -> str | None:
-    if not cells:
-        return None
-    return mask(json.dumps(cells, ensure_ascii=False, default=str))
-
-
