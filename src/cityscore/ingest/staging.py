@@ -169,7 +169,11 @@ def stage_csv(con: duckdb.DuckDBPyConnection, csvf: CsvFile, schema: Schema, win
         gaps[line - i - 2] = i + 1
     con.execute("CREATE OR REPLACE TABLE gaps (ord BIGINT, shift BIGINT)")
     if gaps:
-        con.executemany("INSERT INTO gaps VALUES (?, ?)", sorted(gaps.items()))
+        ordered = sorted(gaps.items())
+        con.register("gap_rows", pa.table({"ord": pa.array([g[0] for g in ordered], pa.int64()),
+                                           "shift": pa.array([g[1] for g in ordered], pa.int64())}))
+        con.execute("INSERT INTO gaps SELECT * FROM gap_rows")
+        con.unregister("gap_rows")
         con.execute("CREATE OR REPLACE VIEW typed AS SELECT t._ord + 2 + COALESCE(g.shift, 0) AS _row, "
                     "t.* EXCLUDE (_ord) FROM (SELECT rowid AS _ord, * FROM typed_t) t "
                     "ASOF LEFT JOIN gaps g ON t._ord >= g.ord")
@@ -273,19 +277,43 @@ def written_json(header: list[str], cells: list[Any], schema: Schema) -> str:
 
 
 def written_from_csv(csvf: CsvFile, schema: Schema) -> AsWritten:
-    """The rejected lines of a CSV file (read again, only up to the last one wanted)."""
+    """The rejected lines of a CSV file, read again: chunks of the file are skipped by counting their line ends, so
+    only the chunks holding a wanted line are split (a file with CR-only line ends is read as text)."""
     import csv
 
+    def parse(number: int, line: str, out: dict[int, str]) -> None:
+        cells = next(csv.reader([line.rstrip("\r\n")], delimiter=csvf.delimiter), [])
+        out[number] = written_json(csvf.header, cells, schema)
+
     def look(_con: duckdb.DuckDBPyConnection, rows: list[int]) -> dict[int, str]:
-        wanted, out = set(rows), {}
-        last = max(rows)
-        with csvf.path.open(encoding="utf-8", errors="replace", newline=None) as f:
-            for number, line in enumerate(f, start=1):
-                if number in wanted:
-                    cells = next(csv.reader([line.rstrip("\n")], delimiter=csvf.delimiter), [])
-                    out[number] = written_json(csvf.header, cells, schema)
-                if number >= last:
+        wanted, out = sorted(rows), dict[int, str]()
+        with csvf.path.open("rb") as f:
+            head = f.read(1 << 16)
+        if b"\n" not in head and b"\r" in head:  # CR-only line ends
+            with csvf.path.open(encoding="utf-8", errors="replace", newline=None) as text:
+                for number, line in enumerate(text, start=1):
+                    if number in set(wanted):
+                        parse(number, line, out)
+                    if number >= wanted[-1]:
+                        break
+            return out
+        line_no, i, rest = 1, 0, b""  # line_no: the number of the first line in ``rest + chunk``
+        with csvf.path.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 22), b""):
+                data = rest + chunk
+                cut = data.rfind(b"\n") + 1
+                whole, rest = data[:cut], data[cut:]
+                ends = whole.count(b"\n")
+                if i < len(wanted) and wanted[i] < line_no + ends:
+                    lines = whole.split(b"\n")
+                    while i < len(wanted) and wanted[i] < line_no + ends:
+                        parse(wanted[i], lines[wanted[i] - line_no].decode("utf-8", "replace"), out)
+                        i += 1
+                line_no += ends
+                if i >= len(wanted):
                     break
+        if i < len(wanted) and wanted[i] == line_no and rest:  # the last line, without a line end
+            parse(wanted[i], rest.decode("utf-8", "replace"), out)
         return out
 
     return look
@@ -349,8 +377,12 @@ def check(con: duckdb.DuckDBPyConnection, schema: Schema, window: TimeWindow, re
             "SELECT DISTINCT _row FROM errors WHERE _row NOT IN (SELECT _row FROM rejected WHERE raw IS NOT NULL) "
             "ORDER BY 1").fetchall()]
         found = as_written(con, wanted) if wanted else {}
-        if found:
-            con.executemany("INSERT INTO written VALUES (?, ?)", sorted(found.items()))
+        if found:  # through Arrow: executemany costs a statement per row
+            numbers = sorted(found)
+            con.register("found_rows", pa.table({"_row": pa.array(numbers, pa.int64()),
+                                                 "raw": pa.array([found[n] for n in numbers], pa.string())}))
+            con.execute("INSERT INTO written SELECT * FROM found_rows")
+            con.unregister("found_rows")
     _quarantine(con, schema, file_name)
 
 
@@ -496,8 +528,12 @@ def _rejected_table(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _insert_rejected(con: duckdb.DuckDBPyConnection, rows: list[tuple[Any, ...]]) -> None:
-    if rows:
-        con.executemany("INSERT INTO rejected VALUES (?, ?, ?, ?, ?)", rows)
+    if rows:  # through Arrow: executemany costs a statement per row
+        names, types = ("_row", "column_name", "code", "message", "raw"), (pa.int64(), *[pa.string()] * 4)
+        con.register("rejected_rows", pa.table({n: pa.array([r[i] for r in rows], t)
+                                                for i, (n, t) in enumerate(zip(names, types, strict=True))}))
+        con.execute("INSERT INTO rejected SELECT * FROM rejected_rows")
+        con.unregister("rejected_rows")
 
 
 def _append(con: duckdb.DuckDBPyConnection, batch: RowBatch, names: list[str]) -> None:
