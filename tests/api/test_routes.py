@@ -185,6 +185,8 @@ def test_etag_and_304(client: TestClient) -> None:
     other = client.get("/api/v1/ratings/district")
     assert other.headers["etag"] != tag
     assert client.get("/api/v1/ratings/oblast", headers={"If-None-Match": '"stale"'}).status_code == 200
+    for header in (f"W/{tag}", "*", f'"other", {tag}', f'"other", W/{tag}'):  # weak comparison, lists, any
+        assert client.get("/api/v1/ratings/oblast", headers={"If-None-Match": header}).status_code == 304, header
     assert "etag" not in client.get("/api/v1/settlements/999999999").headers
 
 

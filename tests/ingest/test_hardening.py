@@ -304,3 +304,17 @@ def test_an_identifier_in_the_other_designated_column_is_masked_whole(wh: Wareho
     assert report.errors[0].message.startswith("'[ИИН]'") and IIN[:2] + "•" not in report.errors[0].message
     assert report.errors[1].message.startswith("'12•45'")
     assert KEY.pseudonymise("phone", IIN)[1] == "'[ИИН]' is not a Kazakhstan phone number (11 digits, +7 …)"
+
+
+def test_ingest_lists_problems_as_csv(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import csv as csvmodule
+
+    monkeypatch.setenv("CITYSCORE_DB", str(tmp_path / "cli.duckdb"))
+    path = tmp_path / "calls.csv"
+    path.write_text(HEAD + "c1;750000000;2026-01-05 10:00:00;да;NaN;нет;;voice;1\n"
+                    "c2;750000000;2026-01-05 10:00:00;да;12;нет;;+7 701 765 43 21;1\n", "utf-8")
+    _, out = cli("ingest", str(path), "--format", "csv")
+    rows = list(csvmodule.DictReader(out.strip().splitlines()))
+    assert [(r["row"], r["column"], r["code"]) for r in rows] == [("2", "answer_seconds", "not-a-number"),
+                                                                  ("3", "channel", "personal-data")]
+    assert all(r["fix"] and r["batch"] == "1" for r in rows) and "765" not in out

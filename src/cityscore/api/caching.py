@@ -49,6 +49,15 @@ def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:
     return next((v for k, v in headers if k == name), None)
 
 
+def _matches(if_none_match: bytes | None, tag: bytes) -> bool:
+    """RFC 9110 §13.1.2: ``*``, or a list of entity tags compared weakly (``W/"x"`` matches ``"x"``)."""
+    if if_none_match is None:
+        return False
+    if if_none_match.strip() == b"*":
+        return True
+    return any(part.strip().removeprefix(b"W/") == tag for part in if_none_match.split(b","))
+
+
 class CachingMiddleware:
     """ETag / 304 / ``Cache-Control`` for GET responses, and the response cache."""
 
@@ -96,7 +105,7 @@ class CachingMiddleware:
         key = f"{self.fingerprint()}|{path}?{query}|{_cookie(request_headers, 'lang')}|{'gz' if gzip else ''}"
         tag = b'"' + hashlib.sha256(key.encode()).hexdigest()[:32].encode() + b'"'
         common = [(b"etag", tag), (b"cache-control", self.cache_control)]
-        if _header(request_headers, b"if-none-match") == tag:
+        if _matches(_header(request_headers, b"if-none-match"), tag):
             await send({"type": "http.response.start", "status": 304, "headers": common})
             await send({"type": "http.response.body", "body": b""})
             return

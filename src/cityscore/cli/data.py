@@ -49,7 +49,9 @@ def ingest(
     replace: Annotated[str, typer.Option("--replace", help="Tables without a record id: span (a file replaces what "
                                                            "earlier files held for the streams and span of time it "
                                                            "covers) or none (append).")] = "span",
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table or json.")] = OutputFormat.table,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table (a summary), json (the report) or csv "
+                                                                     "(one line per problem of a rejected row).")
+                   ] = OutputFormat.table,
     db: DbOption = None,
     standard_ref: StandardOption = None,
 ) -> None:
@@ -83,6 +85,13 @@ def ingest(
             reports.append(report)
     if fmt is OutputFormat.json:
         print_json(reports[0].to_json() if len(reports) == 1 else [r.to_json() for r in reports])
+        return
+    if fmt is OutputFormat.csv:
+        problems = [(r, e) for r in reports for e in r.errors]
+        print_csv(problems, [Column("file", lambda p: p[0].file), Column("batch", lambda p: p[0].batch_id),
+                             Column("row", lambda p: p[1].row), Column("column", lambda p: p[1].column),
+                             Column("code", lambda p: p[1].code), Column("message", lambda p: p[1].message),
+                             Column("fix", lambda p: p[1].fix)])
         return
     out = console()
     for report in reports:
