@@ -228,7 +228,7 @@ def test_quarantine_purge(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("CITYSCORE_DB", str(db))
     path = tmp_path / "calls.csv"
     path.write_text(HEAD + "c1;Атлантида;2026-01-05 10:00:00;да;12;нет;;voice;1\n", "utf-8")
-    cli("ingest", str(path))
+    cli("ingest", str(path), ok=False)  # every row rejected: exit 1
     _, out = cli("quarantine", "--format", "json")
     assert json.loads(out)[0]["code"] == "unknown-settlement"
     _, out = cli("quarantine", "purge", "--older-than", "90d", "--format", "json")
@@ -313,8 +313,24 @@ def test_ingest_lists_problems_as_csv(cli: Cli, tmp_path: Path, monkeypatch: pyt
     path = tmp_path / "calls.csv"
     path.write_text(HEAD + "c1;750000000;2026-01-05 10:00:00;да;NaN;нет;;voice;1\n"
                     "c2;750000000;2026-01-05 10:00:00;да;12;нет;;+7 701 765 43 21;1\n", "utf-8")
-    _, out = cli("ingest", str(path), "--format", "csv")
-    rows = list(csvmodule.DictReader(out.strip().splitlines()))
+    code, out = cli("ingest", str(path), "--format", "csv", ok=False)
+    assert code == 1  # no row accepted
+    rows = list(csvmodule.DictReader(line for line in out.strip().splitlines() if "No row was accepted" not in line))
     assert [(r["row"], r["column"], r["code"]) for r in rows] == [("2", "answer_seconds", "not-a-number"),
                                                                   ("3", "channel", "personal-data")]
     assert all(r["fix"] and r["batch"] == "1" for r in rows) and "765" not in out
+
+
+def test_ingest_of_a_missing_path_a_folder_or_a_file_with_no_good_row(cli: Cli, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CITYSCORE_DB", str(tmp_path / "cli.duckdb"))
+    code, out = cli("ingest", str(tmp_path / "nope.csv"), ok=False)
+    assert code == 1 and "no such file" in out and "Traceback" not in out
+    code, out = cli("ingest", str(tmp_path), ok=False)
+    assert code == 1 and "is a folder" in out
+    bad = tmp_path / "bad.csv"
+    bad.write_text(HEAD + "c1;Атлантида;2026-01-05 10:00:00;да;12;нет;;voice;1\n", "utf-8")
+    code, out = cli("ingest", str(bad), "--format", "json", ok=False)
+    assert code == 1 and json.loads(out[out.index("{"):out.rindex("}") + 1])["accepted"] == 0
+    code, out = cli("ingest", str(bad), ok=False)  # the same file again: nothing changes, nothing to report
+    assert code == 0 and "already loaded" in out

@@ -14,7 +14,7 @@ from ..errors import NotFoundError
 from ..ingest.adapters import ADAPTERS, open_adapter
 from ..ingest.commit import record_deleted
 from ..ingest.csvsource import ENCODINGS
-from ..ingest.loader import VALUE_TABLES, ingest_file
+from ..ingest.loader import VALUE_TABLES, IngestReport, ingest_file
 from ..ingest.pseudonym import Pseudonymiser, load_key
 from ..ingest.sqlcheck import TimeWindow
 from ..pipeline import compute_kpis
@@ -85,6 +85,7 @@ def ingest(
             reports.append(report)
     if fmt is OutputFormat.json:
         print_json(reports[0].to_json() if len(reports) == 1 else [r.to_json() for r in reports])
+        _exit_if_nothing_accepted(reports)
         return
     if fmt is OutputFormat.csv:
         problems = [(r, e) for r in reports for e in r.errors]
@@ -92,6 +93,7 @@ def ingest(
                              Column("row", lambda p: p[1].row), Column("column", lambda p: p[1].column),
                              Column("code", lambda p: p[1].code), Column("message", lambda p: p[1].message),
                              Column("fix", lambda p: p[1].fix)])
+        _exit_if_nothing_accepted(reports)
         return
     out = console()
     for report in reports:
@@ -110,6 +112,15 @@ def ingest(
         if total > 20:
             out.print(f"  … and {total - 20} more (all are in the quarantine table: `cityscore quarantine`)")
     _say_what_is_stale(target_db, [r.batch_id for r in reports if r.batch_id is not None and not r.duplicate_batch])
+    _exit_if_nothing_accepted(reports)
+
+
+def _exit_if_nothing_accepted(reports: list[IngestReport]) -> None:
+    """Exit 1 when a file (not loaded before) gave no row to the warehouse, so that scripts notice."""
+    empty = [r.file for r in reports if not r.duplicate_batch and r.accepted == 0]
+    if empty:
+        err_console.print(f"[red]No row was accepted from {', '.join(escape(f) for f in empty)}.[/]")
+        raise typer.Exit(1)
 
 
 def _say_what_is_stale(db: Path, batches: list[int]) -> None:

@@ -79,6 +79,20 @@ class IngestReport:
         }
 
 
+def _check_readable(path: Path) -> None:
+    """A clear error for a path that is not a readable file (before anything else is done)."""
+    if not path.exists():
+        raise IngestError(f"{path}: no such file; check the path (and that the file was copied completely).")
+    if path.is_dir():
+        raise IngestError(f"{path} is a folder, not a file; give the files in it, e.g. "
+                          f"`cityscore ingest {path}/*.csv`.")
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        raise IngestError(f"{path}: cannot be read ({exc.strerror}); check its permissions.") from None
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
@@ -158,6 +172,7 @@ def _ingest(open_wh: Callable[[], AbstractContextManager[Warehouse]], db: Path, 
         raise IngestError(f"--replace {options.replace}: use one of {', '.join(REPLACE_POLICIES)}.")
     if options.settlement is not None and registry.resolve(options.settlement) is None:
         raise IngestError(f"--settlement '{options.settlement}' is not a rated settlement; use its KATO code.")
+    _check_readable(path)
     digest = sha256_of(path)
     fingerprint = key_fingerprint(pseudonymiser.key)
     with staging.workspace(db) as workdir:
