@@ -1,8 +1,10 @@
 """The write phase of a load: the only part that holds the warehouse's write lock.
 
 In one transaction: the batch, its good rows, the rows of earlier batches it replaces, and its quarantine; then the
-data changes that mark KPI values and scores computed before as stale. The staged file is attached read-only, so
-the lock is held for the copy and the commit only, never for reading or checking.
+data changes that mark KPI values and scores computed before as stale. The staged tables are read as Arrow streams
+from the staging database in the same process (the ids already stored were looked up before the lock, and are
+looked up again only if a batch came in between), so the lock is held for the copy and the commit only, never for
+reading or checking.
 
 Corrections (decisions.md D-43): a table with a record id refuses a row whose id is stored (``already-stored``); to
 replace such a file, delete its batch. A table without one (incidents, air quality, stop events, validations,

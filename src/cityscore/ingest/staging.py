@@ -1,7 +1,7 @@
 """The staging database: where a file is read, typed, checked and pseudonymised, outside the warehouse's lock.
 
-Each file gets a private directory next to the warehouse (mode 0700, removed afterwards) holding a DuckDB database
-and, when the file needed transcoding, its UTF-8 copy. What ends there:
+Each file gets an in-memory DuckDB database, spilling to a private directory next to the warehouse (mode 0700,
+removed afterwards) that also holds the file's UTF-8 copy when it needed transcoding. What ends there:
 
 ``typed_t`` / view ``typed``
     every record, each column typed (:mod:`.sqlcheck`), with its row number ``_row`` as people see it (the line of a
@@ -15,9 +15,10 @@ and, when the file needed transcoding, its UTF-8 copy. What ends there:
 ``coverage``
     for a table without a record id, the span of time each stream of the file covers (what it replaces).
 
-The loader then holds the warehouse's write lock only to append ``good`` and ``quarantine`` and commit
-(:mod:`.commit`). The staging files hold the file's personal data until the pseudonyms replace it, and are deleted
-when the load ends, whatever happens.
+The loader then holds the warehouse's write lock only while the warehouse reads ``good`` and ``quarantine`` as
+Arrow streams and commits (:mod:`.commit`). Designated personal identifiers are pseudonymised by the typing query
+itself; the spill files and the UTF-8 copy may hold other cells of the file, and are deleted when the load ends,
+whatever happens.
 """
 
 from __future__ import annotations
