@@ -334,7 +334,7 @@ class _ValueFile:
     rows: list[tuple[int, dict[str, Any]]]
     problems: dict[int, tuple[str, str]]
     values: list[tuple[Any, ...]] = field(default_factory=list)
-    insert: str = ""
+    columns: tuple[str, ...] = ()  # of the value table, in the order of ``values``
 
     @classmethod
     def read(cls, path: Path, src: Source, report: IngestReport, settlement: str | None) -> _ValueFile:
@@ -365,16 +365,14 @@ class _ValueFile:
                                                      problems=self.problems, existing=stored)
             self.values = [(_row_of(o.source), o.settlement, o.kpi, o.period_start, o.period_end, o.value,
                             o.numerator, o.denominator, o.baseline, o.component) for o in records]
-            self.insert = ("INSERT INTO observations (batch_id, row_number, settlement, kpi, period_start, "
-                           "period_end, value, numerator, denominator, baseline, component) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            self.columns = ("row_number", "settlement", "kpi", "period_start", "period_end", "value", "numerator",
+                            "denominator", "baseline", "component")
         else:
             items, errors = parse_evidence_rows(name, self.header, self.rows, registry, problems=self.problems)
             self.values = [(_row_of(e.source), e.settlement, e.name, e.sphere, e.in_roadmap, e.report_signed,
                             e.indicator_count, e.started, e.completed) for e in items]
-            self.insert = ("INSERT INTO additional_initiatives (batch_id, row_number, settlement, name, sphere, "
-                           "in_roadmap, report_signed, indicator_count, started, completed) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            self.columns = ("row_number", "settlement", "name", "sphere", "in_roadmap", "report_signed",
+                            "indicator_count", "started", "completed")
         self.report.errors = sorted(errors, key=lambda e: (e.row, e.column or "", e.code))
 
     def store(self, wh: Warehouse, digest: str) -> IngestReport:
@@ -383,10 +381,10 @@ class _ValueFile:
         with wh.transaction():
             batch_id = int(wh.scalar("SELECT nextval('batch_ids')"))
             if self.values:  # through Arrow: executemany costs a statement per row
-                columns = self.insert[self.insert.index("(") + 1:self.insert.index(")")].split(", ")
-                rows = [(batch_id, *v) for v in self.values]
-                wh.con.register("value_rows", pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)}))
-                wh.con.execute(self.insert.split(" VALUES")[0] + " SELECT * FROM value_rows")
+                rows = pa.table({c: [v[i] for v in self.values] for i, c in enumerate(self.columns)})
+                wh.con.register("value_rows", rows)
+                wh.con.execute(f"INSERT INTO {report.table} (batch_id, {', '.join(self.columns)}) "
+                               f"SELECT {batch_id}, * FROM value_rows")
                 wh.con.unregister("value_rows")
             _record_batch(wh, batch_id, report.table, self.path, digest, report, self.src, self.settlement,
                           len(self.values))

@@ -291,9 +291,10 @@ def written_from_csv(csvf: CsvFile, schema: Schema) -> AsWritten:
         with csvf.path.open("rb") as f:
             head = f.read(1 << 16)
         if b"\n" not in head and b"\r" in head:  # CR-only line ends
+            wanted_set = set(wanted)
             with csvf.path.open(encoding="utf-8", errors="replace", newline=None) as text:
                 for number, line in enumerate(text, start=1):
-                    if number in set(wanted):
+                    if number in wanted_set:
                         parse(number, line, out)
                     if number >= wanted[-1]:
                         break
