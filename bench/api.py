@@ -20,6 +20,8 @@ Scenarios:
 
 - ``warm``     — the default server (1 worker, response cache on) after a warm-up that requested every URL once;
 - ``cold``     — right after start (``/healthz`` answered): every settlement's score URL once, in random order;
+  then the same URLs again (``score, again``), answered from the response cache: the floor, what any answer costs
+  under the same clients, against which the first requests' cost shows;
 - ``nocache``  — ``--no-cache``: every response recomputed (ETags stay), after the same warm-up — the repository's
   in-memory data (results, trends, monitors) stays warm, so this is the cost of routing, JSON and gzip per request;
 - ``workers2`` — ``--workers 2`` with the cache, after a warm-up that requested every URL once on each worker
@@ -413,6 +415,9 @@ async def run_scenario(name: str, server: Server, katos: list[str], args: argpar
             urls = paths_of("score", katos)
             rng.shuffle(urls)
             phases.append(await measure(server, name, "score", pool, urls, max(args.max_seconds, 120), args.timeout))
+            # the floor: the same URLs once more, every answer now in the response cache
+            phases.append(await measure(server, name, "score, again", pool, urls, max(args.max_seconds, 120),
+                                        args.timeout))
         else:
             if spec["warm_up"]:
                 every = [p for e in ENDPOINTS for p in paths_of(e, katos)]

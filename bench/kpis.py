@@ -92,7 +92,7 @@ def run_product(files: dict[str, str], queue: Any, warehouse: str | None = None)
     import duckdb
     import ibis
 
-    from cityscore.measures import MEASURES, compute
+    from cityscore.measures import compute
     from cityscore.scoring import ScoringPolicy
     from cityscore.settlements import load_registry
     from cityscore.standard import load_standard
@@ -104,9 +104,8 @@ def run_product(files: dict[str, str], queue: Any, warehouse: str | None = None)
         kind = "TABLE" if warehouse else "VIEW"
         con.execute(f"CREATE {kind} raw_{table} AS SELECT 0 AS batch_id, 0 AS row_number, * "
                     f"FROM read_parquet('{path}')")
-    measures = tuple(m for m in MEASURES if m.kpi in KPIS)
     started = time.perf_counter()
-    values = compute(ibis.duckdb.from_connection(con), std, registry, ScoringPolicy(), year=YEAR, measures=measures)
+    values = compute(ibis.duckdb.from_connection(con), std, registry, ScoringPolicy(), year=YEAR, kpis=KPIS)
     seconds = time.perf_counter() - started
     result = {(v.settlement, v.kpi, v.period_start.isoformat()): (v.numerator, v.denominator) for v in values}
     queue.put({"seconds": seconds, "values": len(values), "rss": _rss(), "result": result})
@@ -115,7 +114,7 @@ def run_product(files: dict[str, str], queue: Any, warehouse: str | None = None)
 def run_pandas(files: dict[str, str], queue: Any) -> None:
     import pandas as pd
 
-    from cityscore.measures.compile import settlement_params
+    from cityscore.measures.compile import param_column, settlement_params, year_end_utc
     from cityscore.scoring import ScoringPolicy
     from cityscore.settlements import load_registry
     from cityscore.standard import load_standard
@@ -132,7 +131,7 @@ def run_pandas(files: dict[str, str], queue: Any) -> None:
     calls["settlement"] = calls["settlement"].astype(str)
     calls = calls.merge(params, left_on="settlement", right_on="p_kato")
     calls["month"] = civil_month(calls["received_at"])
-    calls["hit"] = calls["answered"] & (calls["answer_seconds"] <= calls["p_answer_within_seconds"])
+    calls["hit"] = calls["answered"] & (calls["answer_seconds"] <= calls[param_column("1.8", "answer_within_seconds")])
     out: dict[tuple[str, str, str], tuple[float, float]] = {}
     grouped = calls.groupby(["settlement", "month"], observed=True).agg(num=("hit", "sum"), den=("hit", "size"))
     for (s, m), row in grouped.iterrows():
@@ -142,10 +141,14 @@ def run_pandas(files: dict[str, str], queue: Any) -> None:
     req["settlement"] = req["settlement"].astype(str)
     req["category"] = req["category"].astype(str)
     req["month"] = civil_month(req["opened_at"])
-    req["on_time"] = req["closed_at"].notna() & (req["closed_at"] <= req["sla_due_at"])
+    cutoff = pd.Timestamp(year_end_utc(YEAR))  # a request still open before its deadline is not yet late
+    closed_by = req["closed_at"].notna() & (req["closed_at"] <= cutoff)
+    due = req["sla_due_at"].isna() | (req["sla_due_at"] <= cutoff) | closed_by
+    req["on_time"] = closed_by & (req["sla_due_at"].isna() | (req["closed_at"] <= req["sla_due_at"]))
     keys = ["settlement", "month"]
-    for kpi, mask in (("1.9", req["sla_due_at"].notna()), ("1.14", req["category"] == "roads"),
-                      ("1.15", req["category"] == "street_lighting"), ("1.18", req["category"] == "waste")):
+    for kpi, mask in (("1.9", due), ("1.14", due & (req["category"] == "roads")),
+                      ("1.15", due & (req["category"] == "street_lighting")),
+                      ("1.18", due & (req["category"] == "waste"))):
         g = req[mask].groupby(keys, observed=True).agg(num=("on_time", "sum"), den=("on_time", "size"))
         for (s, m), row in g.iterrows():
             out[(s, kpi, m.start_time.date().isoformat())] = (float(row.num), float(row.den))

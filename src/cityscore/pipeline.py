@@ -6,23 +6,29 @@ Each step is one transaction: a failed step leaves the warehouse as it was.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import math
+from collections.abc import Collection, Iterable
+from datetime import datetime
 
 import pyarrow as pa
 
-from .measures import MEASURES, KpiValue, compute
+from .measures import KpiValue, LineageRow, compute, measured_kpis
 from .scoring import Evidence, Observation, ScoreRun, ScoringPolicy
 from .scoring.views import result_json
 from .settlements import Registry
 from .standard import Standard
+from .store.provenance import simulated_settlements
 from .store.warehouse import Warehouse, utcnow
 
 
 def compute_kpis(wh: Warehouse, std: Standard, registry: Registry, policy: ScoringPolicy, *, year: int,
-                 grain: str = "month") -> list[KpiValue]:
-    """Compute every measure for ``year`` from the raw tables and replace that year's computed values."""
-    values = compute(wh.ibis(), std, registry, policy, year=year, grain=grain)
-    kpis = sorted({m.kpi for m in MEASURES if not m.kpi.startswith("_")})
+                 grain: str = "month", as_of: datetime | None = None) -> list[KpiValue]:
+    """Compute every measure of the catalog for ``year`` from the raw tables and replace that year's computed
+    values (of the grain). ``as_of`` (UTC) is when the data is judged, for the running year (default: the end of
+    the year). Monthly values also record the batches they came from (``kpi_value_batches``)."""
+    lineage: list[LineageRow] | None = [] if grain == "month" else None
+    values = compute(wh.ibis(), std, registry, policy, year=year, grain=grain, as_of=as_of, lineage=lineage)
+    kpis = sorted(measured_kpis(std))
     now = utcnow()
     table = pa.table({
         "settlement": [v.settlement for v in values], "kpi": [v.kpi for v in values],
@@ -37,20 +43,46 @@ def compute_kpis(wh: Warehouse, std: Standard, registry: Registry, policy: Scori
         "rows_used": pa.array([v.rows_used for v in values], pa.int64()),
         "standard_version": [std.id] * len(values),
         "computed_at": pa.array([now] * len(values), pa.timestamp("us")),
+        "baseline_numerator": pa.array([v.baseline_numerator for v in values], pa.float64()),
+        "baseline_denominator": pa.array([v.baseline_denominator for v in values], pa.float64()),
     })
+    if not kpis:
+        return values
     placeholders = ", ".join("?" for _ in kpis)
+    grain_sql = "(period_end - period_start) " + ("> 0" if grain == "month" else "= 0")
     with wh.transaction():
         wh.con.execute(f"DELETE FROM kpi_values WHERE kpi IN ({placeholders}) AND year(period_start) = ? "
-                       "AND (period_end - period_start) " + ("> 0" if grain == "month" else "= 0"), [*kpis, year])
+                       f"AND {grain_sql}", [*kpis, year])
         if values:
             wh.con.register("computed", table)
-            wh.con.execute("INSERT INTO kpi_values SELECT * FROM computed")
+            wh.con.execute(f"INSERT INTO kpi_values ({', '.join(table.column_names)}) "
+                           f"SELECT {', '.join(table.column_names)} FROM computed")
             wh.con.unregister("computed")
+        if lineage is not None:
+            wh.con.execute(f"DELETE FROM kpi_value_batches WHERE kpi IN ({placeholders}) AND "
+                           f"year(period_start) = ? AND {grain_sql}", [*kpis, year])
+            if lineage:
+                batches = pa.table({
+                    "settlement": [r.settlement for r in lineage], "kpi": [r.kpi for r in lineage],
+                    "period_start": pa.array([r.period_start for r in lineage], pa.date32()),
+                    "period_end": pa.array([r.period_end for r in lineage], pa.date32()),
+                    "source_table": [r.source_table for r in lineage],
+                    "batch_id": pa.array([r.batch_id for r in lineage], pa.int64()),
+                    "rows_used": pa.array([r.rows_used for r in lineage], pa.int64()),
+                    "role": [r.role for r in lineage]})
+                wh.con.register("lineage", batches)
+                wh.con.execute(f"INSERT INTO kpi_value_batches ({', '.join(batches.column_names)}) "
+                               f"SELECT {', '.join(batches.column_names)} FROM lineage")
+                wh.con.unregister("lineage")
     return values
 
 
 # a stored value that is not a finite number never reaches scoring (ingestion rejects them; this is the second line)
 FINITE = " AND ".join(f"isfinite(coalesce({c}, 0))" for c in ("value", "numerator", "denominator", "baseline"))
+
+
+def _finite(x: float | None) -> float | None:
+    return x if x is not None and math.isfinite(x) else None
 
 
 def scoring_input(wh: Warehouse, years: Iterable[int]) -> list[Observation]:
@@ -60,10 +92,11 @@ def scoring_input(wh: Warehouse, years: Iterable[int]) -> list[Observation]:
     marks = ", ".join("?" for _ in wanted)
     computed = wh.rows(
         f"SELECT settlement, kpi, period_start, period_end, value, numerator, denominator, baseline, component, "
-        f"measure FROM kpi_values WHERE year(period_start) IN ({marks}) AND period_end > period_start "
-        f"AND {FINITE}", wanted)
+        f"measure, baseline_numerator, baseline_denominator FROM kpi_values WHERE year(period_start) IN ({marks}) "
+        f"AND period_end > period_start AND {FINITE}", wanted)
     covered = {(r[0], r[1], r[2].year) for r in computed}
-    out = [Observation(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], f"kpi_values:{r[9]}") for r in computed]
+    out = [Observation(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], f"kpi_values:{r[9]}",
+                       baseline_numerator=_finite(r[10]), baseline_denominator=_finite(r[11])) for r in computed]
     for r in wh.rows(f"SELECT settlement, kpi, period_start, period_end, value, numerator, denominator, baseline, "
                      f"component, batch_id, row_number FROM observations WHERE year(period_start) IN ({marks}) "
                      f"AND {FINITE}",
@@ -80,17 +113,23 @@ def evidence_input(wh: Warehouse) -> list[Evidence]:
     return [Evidence(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], f"batch {r[8]}:{r[9]}") for r in rows]
 
 
-def store_scores(wh: Warehouse, std: Standard, registry: Registry, run: ScoreRun, source: str) -> int:
-    """Record a scoring run with its standard version and policy; return its id."""
+def store_scores(wh: Warehouse, std: Standard, registry: Registry, run: ScoreRun, source: str, *,
+                 simulated: Collection[str] = ()) -> int:
+    """Record a scoring run with its standard version and policy; return its id. A result is marked simulated when
+    its settlement's data in the warehouse came from the simulator, or its settlement is in ``simulated`` (rows read
+    from a simulated file outside the warehouse); the run is when any result is (store/provenance.py, D-68)."""
+    marked = simulated_settlements(wh, run.year) | frozenset(simulated)
     with wh.transaction():
         run_id = int(wh.scalar("SELECT nextval('score_run_ids')"))
-        wh.con.execute("INSERT INTO score_runs VALUES (?, ?, ?, ?, ?, ?, ?)",
+        wh.con.execute("INSERT INTO score_runs (run_id, year, standard_version, policy_name, policy_json, source, "
+                       "created_at, simulated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                        [run_id, run.year, run.standard_id, run.policy.name, run.policy.model_dump_json(), source,
-                        utcnow()])
+                        utcnow(), any(r.settlement in marked for r in run.results)])
         wh.con.executemany("INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
             (run_id, r.year, r.settlement, r.category, r.cityscore, r.exact, r.uncapped, r.base, r.bonus, r.band,
-             r.rank, r.previous_rank, r.coverage, json.dumps(result_json(std, registry, r), ensure_ascii=False,
-                                                             default=str))
+             r.rank, r.previous_rank, r.coverage,
+             json.dumps(result_json(std, registry, r, simulated=r.settlement in marked), ensure_ascii=False,
+                        default=str))
             for r in run.results])
         wh.con.executemany("INSERT INTO score_kpis VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
             (run_id, r.settlement, o.kpi, o.section, o.counts, o.reason, o.actual, o.target, o.score, o.weight,

@@ -22,3 +22,16 @@ def app(demo: Demo) -> FastAPI:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app) as test_client:
         yield test_client
+
+
+class Clock:
+    """A clock the test moves forward by hand (the read model's ``clock``): no test sleeps to let it see a change."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float = 1.0) -> None:
+        self.now += seconds

@@ -8,7 +8,6 @@ import io
 import json
 import subprocess
 import sys
-import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,6 +18,7 @@ from cityscore.standard import Standard
 from cityscore.store import Warehouse
 
 from ..conftest import Demo
+from .conftest import Clock
 
 ASTANA = "710000000"
 
@@ -207,12 +207,13 @@ def test_a_new_scoring_run_changes_the_etag_and_the_data(demo: Demo, tmp_path: o
 
     db = Path(str(tmp_path)) / "copy.duckdb"
     shutil.copy(demo.db, db)
-    with TestClient(create_app(db)) as client:
+    clock = Clock()
+    with TestClient(create_app(db, clock=clock)) as client:
         before = client.get("/api/v1/scores")
         with Warehouse(db) as wh:
             wh.con.execute("UPDATE score_runs SET standard_version = 'amended' WHERE run_id = "
                            "(SELECT max(run_id) FROM score_runs)")
-        time.sleep(1.1)
+        clock.advance(1.0)
         after = client.get("/api/v1/scores", headers={"If-None-Match": before.headers["etag"]})
     assert after.status_code == 200 and after.json()["standard_version"] == "amended"
     assert after.headers["etag"] != before.headers["etag"]

@@ -17,6 +17,7 @@ OPERATIONS = [
     "GET /api/v1/settlements", "GET /api/v1/settlements/{kato}", "GET /api/v1/scores",
     "GET /api/v1/settlements/{kato}/score", "GET /api/v1/settlements/{kato}/monitor",
     "GET /api/v1/ratings/{category}", "GET /api/v1/kpis/{kpi_id}/distribution", "GET /api/v1/years",
+    "GET /api/v1/settlements/{kato}/kpis/{kpi_id}/lineage",
 ]
 
 

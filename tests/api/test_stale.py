@@ -7,7 +7,6 @@ year or from before the run does not."""
 from __future__ import annotations
 
 import shutil
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,6 +22,7 @@ from cityscore.store import Warehouse
 from cityscore.store.warehouse import utcnow
 
 from ..conftest import Demo
+from .conftest import Clock
 
 ASTANA = "710000000"
 SCORE_ROUTES = ["/api/v1/scores", f"/api/v1/settlements/{ASTANA}/score", "/api/v1/ratings/republican",
@@ -65,8 +65,13 @@ def db(demo: Demo, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def fresh(db: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(db)) as client:
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def fresh(db: Path, clock: Clock) -> Iterator[TestClient]:
+    with TestClient(create_app(db, clock=clock)) as client:
         yield client
 
 
@@ -78,12 +83,13 @@ def test_a_fresh_run_is_not_stale(client: TestClient, demo: Demo, url: str) -> N
                              "kpi_values_recomputed": False}
 
 
-def test_a_data_change_after_the_run_makes_every_score_response_stale(fresh: TestClient, db: Path) -> None:
+def test_a_data_change_after_the_run_makes_every_score_response_stale(fresh: TestClient, db: Path,
+                                                                      clock: Clock) -> None:
     before = {url: fresh.get(url) for url in SCORE_ROUTES}
     csv_before = fresh.get("/api/v1/scores", params={"format": "csv"}).text
     assert all(r.json()["stale"]["stale"] is False for r in before.values())
     batch = record_change(db)
-    time.sleep(1.1)  # the server looks at the warehouse file at most once a second
+    clock.advance(1.0)  # the server looks at the warehouse file at most once a second
     for url, old in before.items():
         response = fresh.get(url, headers={"If-None-Match": old.headers["etag"]})
         assert response.status_code == 200 and response.headers["etag"] != old.headers["etag"], url
@@ -146,12 +152,15 @@ def test_kpi_values_computed_again(db: Path, monthly: bool, stale: bool) -> None
     assert body["stale"]["changes"] == []
 
 
-def test_the_repository_caches_the_staleness_until_the_warehouse_changes(db: Path, std: Standard) -> None:
-    repo = Repository(db, std, load_registry())
+def test_the_repository_caches_the_staleness_until_the_warehouse_changes(db: Path, std: Standard,
+                                                                        clock: Clock) -> None:
+    repo = Repository(db, std, load_registry(), clock=clock)
     first = repo.staleness(2026)
     assert not first.stale and repo.staleness() is first  # cached: no second read
     record_change(db, table="observations", kind="loaded")
-    time.sleep(1.1)
+    clock.advance(0.9)
+    assert repo.staleness(2026) is first  # the file is looked at again only a second (of the clock) later
+    clock.advance(0.1)
     now = repo.staleness(2026)
     assert now.stale and now.changes[0][:2] == ("loaded", "observations")
     assert now.describe().startswith("batch ")

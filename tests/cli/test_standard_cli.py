@@ -161,3 +161,25 @@ def test_export_then_amend(cli: Cli, tmp_path: Path) -> None:
 def test_unknown_standard(cli: Cli) -> None:
     code, out = cli("standard", "kpis", "--standard", "999/XX", ok=False)
     assert code == 1 and "No catalog '999/XX'" in out
+
+
+def test_export_validate_import_carry_the_measures(cli: Cli, tmp_path: Path, home: Path) -> None:
+    target = tmp_path / "amended"
+    cli("standard", "export", str(target))
+    standard_yaml = target / "standard.yaml"
+    standard_yaml.write_text(standard_yaml.read_text("utf-8").replace('id: "469/НК-2025"', 'id: "469/НК-2025/изм-2"',
+                                                                      1), "utf-8")
+    kpis = target / "kpis" / "01.yaml"
+    text = kpis.read_text("utf-8")
+    kpis.write_text(text.replace("answer_seconds <= param.answer_within_seconds", "answer_sec <= param.answer_within_"
+                                 "seconds", 1), "utf-8")
+    code, out = cli("standard", "validate", str(target), "--format", "json", ok=False)
+    found = [f for f in json.loads(out)["findings"] if f["code"] == "unknown-column"]
+    assert code == 1 and found and found[0]["file"] == "kpis/01.yaml" and "answer_sec" in found[0]["message"]
+    code, out = cli("standard", "import", str(target), ok=False)
+    assert code == 1 and "nothing was changed" in out
+    kpis.write_text(text.replace("answered and answer_seconds <= param.answer_within_seconds",
+                                 "answer_seconds <= param.answer_within_seconds", 1), "utf-8")
+    cli("standard", "import", str(target))
+    detail = json.loads(cli("standard", "kpi", "1.8", "--format", "json", "--standard", "469/НК-2025/изм-2")[1])
+    assert detail["measure"]["condition"] == "answer_seconds <= param.answer_within_seconds"

@@ -58,7 +58,7 @@ def test_sum_monthly_mean_latest(std: Standard) -> None:
     payments_rows = [obs("3.3", date(2026, 1, 1), date(2026, 6, 30), 6_000_000)]
     per_month = annual_value(payments, 2026, payments_rows)
     assert per_month is not None and per_month.method == "monthly_mean"
-    assert per_month.value == pytest.approx(6_000_000 / (181 / (365.25 / 12)))
+    assert per_month.value == 1_000_000  # six whole calendar months (D-47), not 181 days / 30.44
     layer_rows = [obs("1.6", date(2026, 1, 1), date(2026, 6, 30), 8), obs("1.6", date(2026, 7, 1),
                                                                           date(2026, 12, 31), 11)]
     assert annual_value(layers, 2026, layer_rows).value == 11  # type: ignore[union-attr]

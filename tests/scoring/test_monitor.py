@@ -51,7 +51,7 @@ def test_baseline_kinds_and_nulls() -> None:
     assert metrics["crimes"]["day"] == pytest.approx(6 / 4)
     assert metrics["crimes"]["week"] == pytest.approx(11 / 4)
     assert metrics["visits"]["day"] is None and metrics["visits"]["month"] == pytest.approx(1.2)
-    assert metrics["zero"]["day"] is None  # a zero that would divide
+    assert metrics["zero"]["day"] == 1.0  # nothing left of what was to be reduced: on target (D-64)
 
 
 def test_overall_is_the_mean_of_non_null_scores() -> None:

@@ -12,10 +12,15 @@ published as ``null`` / an empty cell / a dash.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
+import duckdb
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
@@ -32,7 +37,7 @@ from ..standard import Standard, load_standard
 from ..store import WarehouseBusyError
 from .caching import CachingMiddleware
 from .methods import HeadMiddleware, allow
-from .routes import FiniteJSONResponse, router
+from .routes import FiniteJSONResponse, TableFormat, router, settlement_score
 
 CACHE_SECONDS = 60
 RETRY_AFTER_SECONDS = 5
@@ -53,13 +58,33 @@ def wants_page(request: Request) -> bool:
     return not request.url.path.startswith(API_PREFIXES)
 
 
-def create_app(db: Path, *, std: Standard | None = None, dashboard: bool = True, response_cache: bool = True) -> (
-        FastAPI):
+def create_app(db: Path, *, std: Standard | None = None, dashboard: bool = True, response_cache: bool = True,
+               clock: Callable[[], float] = time.monotonic, warm: bool = True) -> FastAPI:
     """The application over the warehouse ``db``; ``response_cache=False`` keeps ETags but recomputes every
-    response (for measuring the cost of a request)."""
+    response (for measuring the cost of a request). ``clock`` paces the read model's look at the warehouse file
+    (:class:`~cityscore.publishing.Repository`); with ``warm`` the application reads what the latest year's pages
+    show while it starts, before it answers the first request (:meth:`Repository.warm`)."""
     std = std or load_standard()
-    repo = Repository(db, std, load_registry())
-    app = FastAPI(title="CityScore-KZ", version=__version__, docs_url=None, redoc_url=None,
+    repo = Repository(db, std, load_registry(), clock=clock)
+
+    def read_ahead() -> None:
+        """What the latest year's pages show, and each settlement's score document rendered (D-67)."""
+        repo.warm()
+        if repo.years():
+            for settlement in repo.registry.settlements:
+                with suppress(NotFoundError):
+                    settlement_score(r=repo, kato=settlement.kato, fmt=TableFormat.json, year=None)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            try:
+                await anyio.to_thread.run_sync(read_ahead)
+            except (CityScoreError, duckdb.Error) as exc:  # e.g. a busy warehouse: the first requests read it
+                log.warning("could not read the warehouse ahead of the first request: %s", exc)
+        yield
+
+    app = FastAPI(title="CityScore-KZ", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan,
                   openapi_url="/openapi.json", default_response_class=FiniteJSONResponse,
                   description="Read-only API of CityScore-KZ: the standard 469/НК as data, the settlements it rates, "
                               "CityScore-Kazakhstan scores and ratings, KPI distributions and the day/week/month/"

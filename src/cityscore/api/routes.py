@@ -2,7 +2,8 @@
 
 Every JSON response that serves the scores of a run (``/scores``, ``/settlements/{kato}/score``,
 ``/ratings/{category}``, ``/kpis/{kpi_id}/distribution``) carries ``"stale"``: whether data changed after that run
-(:meth:`~cityscore.publishing.Repository.staleness`, ``Staleness.to_json()``).
+(:meth:`~cityscore.publishing.Repository.staleness`, ``Staleness.to_json()``), and ``"simulated"``: whether the run
+(and, in each result, the settlement's own data) came from the simulator (decisions.md D-68).
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from pydantic import BaseModel
 
 from ..errors import NotFoundError
 from ..publishing import Day, Repository, Year, dumps, to_csv, to_xlsx
+from ..publishing.repository import RunInfo
 from ..publishing.window import DAYS_TEXT, YEARS_TEXT
+from ..scoring.monitor import MONITOR_OVERALL_CAP
 from ..standard import Standard
 from ..standard.views import initiative_row, kpi_detail, kpi_row
 
@@ -70,12 +73,13 @@ FormatQuery = Annotated[TableFormat, Query(alias="format", description="json (de
 YearQuery = Annotated[Year | None, Query(description=f"Rating year, {YEARS_TEXT} (default: the latest)")]
 
 
-def repo(request: Request) -> Repository:
+async def repo(request: Request) -> Repository:
+    """The read model (``async``: FastAPI runs a plain function dependency in its thread pool, a hop per request)."""
     repository: Repository = request.app.state.repo
     return repository
 
 
-def standard_of(request: Request) -> Standard:
+async def standard_of(request: Request) -> Standard:
     std: Standard = request.app.state.std
     return std
 
@@ -91,8 +95,11 @@ class FiniteJSONResponse(JSONResponse):
         return dumps(content, ensure_ascii=False, indent=None, separators=(",", ":")).encode("utf-8")
 
 
-def table(data: Any, rows: list[dict[str, Any]], fmt: TableFormat, name: str) -> Any:
-    """``data`` as JSON, or its table ``rows`` as CSV / XLSX."""
+def table(data: Any, rows: list[dict[str, Any]], fmt: TableFormat, name: str, *,
+          kept: tuple[Repository, tuple[Any, ...]] | None = None) -> Any:
+    """``data`` as JSON, or its table ``rows`` as CSV / XLSX. ``kept``: the read model and a key under which the
+    JSON is rendered once per warehouse state (:meth:`Repository.rendered`) — the key must name everything the
+    answer depends on besides the warehouse."""
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
     if fmt is TableFormat.csv:
         return Response(to_csv(rows), media_type="text/csv; charset=utf-8",
@@ -100,6 +107,10 @@ def table(data: Any, rows: list[dict[str, Any]], fmt: TableFormat, name: str) ->
     if fmt is TableFormat.xlsx:
         return Response(to_xlsx(rows, sheet=safe), media_type=XLSX,
                         headers={"Content-Disposition": f'attachment; filename="{safe}.xlsx"'})
+    if kept is not None:
+        repository, key = kept
+        return Response(repository.rendered(key, lambda: bytes(FiniteJSONResponse(data).body)),
+                        media_type=FiniteJSONResponse.media_type)
     return FiniteJSONResponse(data)
 
 
@@ -152,9 +163,9 @@ def settlement(r: RepoDep, kato: KATO, fmt: FormatQuery = TableFormat.json) -> A
 def scores(r: RepoDep, fmt: FormatQuery = TableFormat.json, year: YearQuery = None,
            category: Annotated[CategoryName | None, Query()] = None) -> Any:
     run = r.run(year)
-    results = r.results(run.year, category.value if category else None)
+    results = [_marked(x, run) for x in r.results(run.year, category.value if category else None)]
     data = {"standard_version": run.standard_version, "policy": run.policy, "year": run.year, "run_id": run.run_id,
-            "results": results, "stale": r.staleness(run.year).to_json()}
+            "simulated": run.simulated, "results": results, "stale": r.staleness(run.year).to_json()}
     rows = [_summary(x) for x in results]
     return table(data, rows, fmt, f"scores-{run.year}")
 
@@ -162,12 +173,16 @@ def scores(r: RepoDep, fmt: FormatQuery = TableFormat.json, year: YearQuery = No
 @router.get("/settlements/{kato}/score", summary="One settlement's CityScore with every KPI and its explanation",
             tags=["scores"], responses=TABLE_RESPONSES)
 def settlement_score(r: RepoDep, kato: KATO, fmt: FormatQuery = TableFormat.json, year: YearQuery = None) -> Any:
+    """The stored result of the published run; ``trend`` is the official CityScore year to date after each month,
+    as the run stored it (its last point is ``cityscore``), ``trend_monitoring`` the same with KPIs without data left
+    out (decisions.md D-65)."""
     run = r.run(year)
-    result = r.result(kato, run.year)
+    result = _marked(r.result(kato, run.year), run)
     data = {"standard_version": run.standard_version, "policy": run.policy, "year": run.year, "run_id": run.run_id,
-            **result, "trend": r.trend(kato, run.year), "stale": r.staleness(run.year).to_json()}
+            **result, "trend": r.trend(kato, run.year),
+            "trend_monitoring": r.trend(kato, run.year, "monitoring"), "stale": r.staleness(run.year).to_json()}
     rows = [{"kpi": k, **v} for k, v in result["kpis"].items()]
-    return table(data, rows, fmt, f"score-{kato}-{run.year}")
+    return table(data, rows, fmt, f"score-{kato}-{run.year}", kept=(r, ("score", run.run_id, kato)))
 
 
 @router.get("/settlements/{kato}/monitor", summary="Day / week / month / quarter scores (1.0 = on target)",
@@ -178,7 +193,9 @@ def settlement_monitor(r: RepoDep, kato: KATO, fmt: FormatQuery = TableFormat.js
                        overall_cap: Annotated[float | None, Query(
                            ge=1.0, le=1000.0, description="In the overall of a window each KPI counts at most this "
                                                          "much (default 2; a large number for Boston's plain mean)")
-                       ] = 2.0) -> Any:
+                       ] = MONITOR_OVERALL_CAP) -> Any:
+    """The settlement's monitor (:mod:`cityscore.scoring.daily`): as stored by ``cityscore score`` or ``compute
+    --grain day`` for the default day and cap, else computed from the stored daily values (``source``)."""
     data = r.monitor(kato, as_of, overall_cap)
     rows = [{"metric": m, **scores} for m, scores in data["metrics"].items()]
     rows.append({"metric": "overall", **data["overall"]})
@@ -189,9 +206,10 @@ def settlement_monitor(r: RepoDep, kato: KATO, fmt: FormatQuery = TableFormat.js
             tags=["scores"], responses=TABLE_RESPONSES)
 def rating(r: RepoDep, category: CategoryName, fmt: FormatQuery = TableFormat.json, year: YearQuery = None) -> Any:
     run = r.run(year)
-    rows = [_summary(x) for x in r.results(run.year, category.value)]
+    rows = [_summary(_marked(x, run)) for x in r.results(run.year, category.value)]
     data = {"standard_version": run.standard_version, "policy": run.policy, "year": run.year, "run_id": run.run_id,
-            "category": category.value, "ratings": rows, "stale": r.staleness(run.year).to_json()}
+            "simulated": run.simulated, "category": category.value, "ratings": rows,
+            "stale": r.staleness(run.year).to_json()}
     return table(data, rows, fmt, f"rating-{category.value}-{run.year}")
 
 
@@ -199,8 +217,23 @@ def rating(r: RepoDep, category: CategoryName, fmt: FormatQuery = TableFormat.js
             tags=["scores"], responses=TABLE_RESPONSES)
 def distribution(r: RepoDep, kpi_id: KPI_ID, fmt: FormatQuery = TableFormat.json, year: YearQuery = None) -> Any:
     data = r.distribution(kpi_id, year)
-    data = {**data, "stale": r.staleness(data["year"]).to_json()}  # a new dict: the repository caches the other
+    data = {**data, "simulated": r.run(data["year"]).simulated,  # a new dict: the repository caches the other
+            "stale": r.staleness(data["year"]).to_json()}
     return table(data, data["values"], fmt, f"distribution-{kpi_id}-{data['year']}")
+
+
+@router.get("/settlements/{kato}/kpis/{kpi_id}/lineage",
+            summary="Where one KPI's number comes from: score, annual value, monthly values, batches, standard",
+            tags=["scores"], responses=TABLE_RESPONSES)
+def kpi_lineage(r: RepoDep, kato: KATO, kpi_id: KPI_ID, fmt: FormatQuery = TableFormat.json,
+                year: YearQuery = None) -> Any:
+    """The chain behind a published KPI score (:mod:`cityscore.publishing.lineage`): the score and the annual
+    value with its numerator, denominator and baseline; the monthly values; the batches they came from (file name,
+    SHA-256, rows used, ingested at); the standard version and policy of the run. As CSV / XLSX: the batches."""
+    data = r.lineage(kato, kpi_id, year)
+    rows = [{k: v for k, v in b.items() if k not in ("periods", "roles")} | {"roles": ", ".join(b["roles"])}
+            for b in data["batches"]]
+    return table(data, rows, fmt, f"lineage-{kato}-{kpi_id}-{data['year']}")
 
 
 class Years(BaseModel):
@@ -212,7 +245,12 @@ def years(r: RepoDep) -> Any:
     return FiniteJSONResponse({"years": r.years()})
 
 
+def _marked(result: dict[str, Any], run: RunInfo) -> dict[str, Any]:
+    """The stored result with ``simulated`` (a result stored before migration 6 has it from its run; D-68)."""
+    return result if "simulated" in result else {**result, "simulated": run.simulated}
+
+
 def _summary(result: dict[str, Any]) -> dict[str, Any]:
     return {key: result.get(key) for key in ("rank", "settlement", "name_ru", "name_kk", "name_en", "category",
                                              "cityscore", "band", "band_id", "movement", "previous_rank",
-                                             "coverage", "bonus", "sections")}
+                                             "coverage", "bonus", "sections", "simulated")}

@@ -15,6 +15,7 @@ from .. import __version__
 from .common import state
 from .data import batches, compute_cmd, ingest, quarantine, tables
 from .demo import demo
+from .explain import explain
 from .score import monitor_cmd, policy_cmd, score
 from .serve import serve
 from .settlements import settlements
@@ -37,6 +38,7 @@ app.command("ingest")(ingest)
 app.command("compute")(compute_cmd)
 app.command("score")(score)
 app.command("monitor")(monitor_cmd)
+app.command("explain")(explain)
 app.command("policy")(policy_cmd)
 app.command("batches")(batches)
 app.command("tables")(tables)

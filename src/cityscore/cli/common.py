@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
@@ -94,3 +94,14 @@ def find_settlement(registry: Registry, key: str) -> Settlement:
     if found is None:
         raise NotFoundError(f"No settlement '{key}'; find its KATO code with `cityscore settlements --search NAME`.")
     return found
+
+
+def judged_at(year: int, as_of: date | None) -> datetime | None:
+    """The UTC instant the data of ``year`` is judged at: the end of the civil day ``as_of`` when given, now for
+    the running year, else None (the measures use the end of the year; decisions.md D-45)."""
+    from ..measures.civil import civil_python, day_end_utc
+
+    if as_of is not None:
+        return day_end_utc(as_of)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    return now if civil_python(now).year == year else None

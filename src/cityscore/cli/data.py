@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ..derived import store_monitors
 from ..errors import NotFoundError
 from ..ingest.adapters import ADAPTERS, open_adapter
 from ..ingest.commit import record_deleted
@@ -24,8 +25,20 @@ from ..settings import get_settings
 from ..settlements import load_registry
 from ..store import Warehouse, default_path
 from ..store.changes import kpi_values_staleness, scores_staleness
-from .common import FormatOption, StandardOption, check_year, domain_errors, err_console, home, standard
+from ..store.provenance import mark_simulated
+from .common import (
+    FormatOption,
+    StandardOption,
+    check_year,
+    domain_errors,
+    err_console,
+    home,
+    judged_at,
+    parse_day,
+    standard,
+)
 from .output import Column, OutputFormat, console, print_csv, print_json, print_table
+from .provenance import simulated_file
 from .score import ModeOption, PolicyOption, SetOption, build_policy
 
 DbOption = Annotated[Path | None, typer.Option("--db", help="Warehouse file (default $CITYSCORE_DB or "
@@ -83,8 +96,10 @@ def ingest(
                                  replace=replace, window=window)
             progress.remove_task(task)
             reports.append(report)
+    simulated = _mark_simulated(target_db, reports, files)
     if fmt is OutputFormat.json:
-        print_json(reports[0].to_json() if len(reports) == 1 else [r.to_json() for r in reports])
+        shown = [{**r.to_json(), "simulated": r.batch_id in simulated} for r in reports]
+        print_json(shown[0] if len(shown) == 1 else shown)
         _exit_if_nothing_accepted(reports)
         return
     if fmt is OutputFormat.csv:
@@ -105,6 +120,8 @@ def ingest(
                   f"accepted, {report.rejected} rejected (batch {report.batch_id}).")
         for note in report.notes:
             out.print(f"  [dim]{escape(note)}[/]")
+        if report.batch_id in simulated:
+            out.print("  [dim]simulated data (written by cityscore simulate): scores computed from it say so[/]")
         for error in report.errors[:20]:
             column = f", column {error.column}" if error.column else ""
             out.print(f"  row {error.row}{column}: {escape(error.message)} [dim]\\[{error.code}][/]")
@@ -113,6 +130,16 @@ def ingest(
             out.print(f"  … and {total - 20} more (all are in the quarantine table: `cityscore quarantine`)")
     _say_what_is_stale(target_db, [r.batch_id for r in reports if r.batch_id is not None and not r.duplicate_batch])
     _exit_if_nothing_accepted(reports)
+
+
+def _mark_simulated(db: Path, reports: list[IngestReport], files: list[Path]) -> set[int]:
+    """Mark the batches of the files the simulator wrote (also when loaded before); return their ids (D-68)."""
+    found = {r.batch_id for r, path in zip(reports, files, strict=True)
+             if r.batch_id is not None and simulated_file(path)}
+    if found:
+        with Warehouse(db) as wh:
+            mark_simulated(wh, found)
+    return found
 
 
 def _exit_if_nothing_accepted(reports: list[IngestReport]) -> None:
@@ -147,6 +174,11 @@ def _say_what_is_stale(db: Path, batches: list[int]) -> None:
 def compute_cmd(
     year: Annotated[int, typer.Option("--year", "-y", callback=check_year, help="The year to compute.")],
     grain: Annotated[str, typer.Option("--grain", help="month (for scores) or day (for the monitor).")] = "month",
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Judge the data at the end of this day (YYYY-MM-DD): a request "
+                                                 "still open before its deadline is not yet late. Default: the end "
+                                                 "of the year, or now for the running year.")
+    ] = None,
     policy_file: PolicyOption = None,
     assignments: SetOption = None,
     mode: ModeOption = "official",
@@ -159,8 +191,11 @@ def compute_cmd(
         raise typer.BadParameter("use month or day", param_hint="--grain")
     std, registry = standard(standard_ref), load_registry()
     policy = build_policy(mode, policy_file, assignments)
+    judged = judged_at(year, None if as_of is None else parse_day(as_of, "--as-of"))
     with Warehouse(db) as wh:
-        values = compute_kpis(wh, std, registry, policy, year=year, grain=grain)
+        values = compute_kpis(wh, std, registry, policy, year=year, grain=grain, as_of=judged)
+        if grain == "day":  # the stored monitor follows the daily values it is computed from (decisions.md D-66)
+            store_monitors(wh, std, registry, trigger=f"compute --year {year} --grain day")
         stale = scores_staleness(wh, year)
     if stale.stale and fmt is OutputFormat.table:
         err_console.print(f"[yellow]The scores of {year} (run at {stale.since:%Y-%m-%d %H:%M} UTC) are now stale: "
@@ -208,10 +243,10 @@ def batches(
                             "scores computed from it are stale until `cityscore compute` and `cityscore score` run "
                             "again.")
             return
-        rows = [dict(zip(("batch", "table", "file", "source", "rows", "accepted", "rejected", "ingested_at"), r,
-                         strict=True)) for r in wh.rows(
+        rows = [dict(zip(("batch", "table", "file", "source", "rows", "accepted", "rejected", "ingested_at",
+                          "simulated"), r, strict=True)) for r in wh.rows(
             "SELECT batch_id, table_name, file_name, source, rows_total, rows_accepted, rows_rejected, "
-            "strftime(ingested_at, '%Y-%m-%d %H:%M') FROM batches ORDER BY batch_id")]
+            "strftime(ingested_at, '%Y-%m-%d %H:%M'), simulated FROM batches ORDER BY batch_id")]
     if fmt is OutputFormat.json:
         print_json(rows)
         return
@@ -221,7 +256,8 @@ def batches(
                Column("Rows", lambda r: r["rows"], justify="right", no_wrap=True),
                Column("Accepted", lambda r: r["accepted"], justify="right", no_wrap=True),
                Column("Rejected", lambda r: r["rejected"], justify="right", no_wrap=True),
-               Column("Ingested (UTC)", lambda r: r["ingested_at"], wide=True, no_wrap=True)]
+               Column("Ingested (UTC)", lambda r: r["ingested_at"], wide=True, no_wrap=True),
+               Column("Simulated", lambda r: r["simulated"], no_wrap=True)]
     (print_csv if fmt is OutputFormat.csv else print_table)(rows, columns)
 
 

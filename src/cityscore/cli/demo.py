@@ -15,6 +15,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from ..api import server
+from ..derived import store_published
 from ..ingest.loader import ingest_file
 from ..ingest.pseudonym import Pseudonymiser, load_key
 from ..pipeline import compute_kpis, evidence_input, scoring_input, store_scores
@@ -22,6 +23,7 @@ from ..scoring import ScoringPolicy, score_year
 from ..settlements import load_registry
 from ..simulate import load_manifest, plan, simulate
 from ..store import Warehouse
+from ..store.provenance import mark_simulated
 from .common import StandardOption, check_year, domain_errors, err_console, home, standard
 from .output import console
 from .score import _print_rating
@@ -77,6 +79,8 @@ def demo(
             for table, path in sorted(manifest.files.items()):
                 report = ingest_file(wh, path, std=std, registry=registry, pseudonymiser=pseudonymiser,
                                      table=table, progress=lambda n: progress.advance(task, n))
+                if report.batch_id is not None:  # the demo's data is simulated, and its results say so (D-68)
+                    mark_simulated(wh, [report.batch_id])
                 if report.duplicate_batch:
                     progress.advance(task, manifest.rows.get(table, 0))
                 elif report.rejected:
@@ -87,10 +91,13 @@ def demo(
             compute_kpis(wh, std, registry, policy, year=year, grain="day")  # the dashboard's monitor
             progress.advance(task)
             task = progress.add_task("Scoring and rating", total=1)
-            run = score_year(std, policy, registry, observations=scoring_input(wh, (year,)),
-                             evidence=evidence_input(wh), year=year,
+            observations, evidence = scoring_input(wh, (year,)), evidence_input(wh)
+            run = score_year(std, policy, registry, observations=observations, evidence=evidence, year=year,
                              settlements=[s.kato for s in registry.settlements])
             run_id = store_scores(wh, std, registry, run, source=f"demo {data_dir}")
+            progress.advance(task)
+            task = progress.add_task("Storing the monthly trend and the daily monitor", total=1)
+            store_published(wh, std, registry, run, run_id, observations=observations, evidence=evidence)
             progress.advance(task)
             wh_path = wh.path
     _print_rating(std, list(run.results), lang, policy)

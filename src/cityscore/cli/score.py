@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -11,18 +12,22 @@ import yaml
 from rich.markup import escape
 from rich.table import Table as RichTable
 
+from ..derived import compute_monitors, store_published
 from ..errors import NotFoundError
 from ..ingest import ReadReport, read_evidence, read_monitor_records, read_observations
 from ..pipeline import evidence_input, scoring_input, store_scores
 from ..publishing.window import DAYS_TEXT, in_days
-from ..scoring import WINDOWS, ScoringPolicy, monitor, score_year
+from ..scoring import WINDOWS, Evidence, Observation, ScoringPolicy, monitor, score_year
 from ..scoring.engine import KpiOutcome, SettlementResult
 from ..scoring.explain import improvements
+from ..scoring.monitor import MONITOR_OVERALL_CAP, window_bounds
 from ..scoring.views import result_json, run_json
 from ..settlements import load_registry
 from ..standard import CATEGORIES, Standard
+from ..standard.views import target_label
 from ..store import Warehouse
 from ..store.changes import kpi_values_staleness
+from ..store.provenance import simulated_settlements
 from .common import (
     FormatOption,
     LangOption,
@@ -36,6 +41,7 @@ from .common import (
     standard,
 )
 from .output import Column, OutputFormat, console, print_csv, print_json, print_table
+from .provenance import simulated_file
 
 PolicyOption = Annotated[Path | None, typer.Option("--policy", help="YAML/JSON file of policy fields to change.")]
 SetOption = Annotated[
@@ -115,6 +121,7 @@ def score(
         evidence, ev_report = ([], None) if additional is None else read_evidence(additional, registry)
         if ev_report is not None:
             report_input(ev_report, "additional initiatives")
+        simulated = _simulated_rows(observations, rows) | _simulated_rows(additional, evidence)
         run = score_year(std, policy, registry, observations=rows, evidence=evidence, year=year, settlements=chosen)
     else:
         with Warehouse(db) as wh:
@@ -128,14 +135,19 @@ def score(
                 raise NotFoundError(f"The warehouse {wh.path} has no KPI values for {year}: ingest data and run "
                                     f"`cityscore compute --year {year}`, or give --observations FILE.")
             evidence = evidence_input(wh)
+            simulated = simulated_settlements(wh, year)
             if additional is not None:
                 extra, ev_report = read_evidence(additional, registry)
                 report_input(ev_report, "additional initiatives")
                 evidence += extra
+                simulated |= _simulated_rows(additional, extra)
             run = score_year(std, policy, registry, observations=rows, evidence=evidence, year=year,
                              settlements=chosen)
-            run_id = store_scores(wh, std, registry, run, source=str(wh.path))
-            err_console.print(f"[dim]Stored as scoring run {run_id} in {wh.path}.[/]")
+            run_id = store_scores(wh, std, registry, run, source=str(wh.path), simulated=simulated)
+            monitored = store_published(wh, std, registry, run, run_id, observations=rows, evidence=evidence)
+            err_console.print(f"[dim]Stored as scoring run {run_id} in {wh.path}, with its monthly trend"
+                              + (" and the daily monitor." if monitored is not None else " (no daily values to "
+                                 "monitor: `cityscore compute --grain day`).") + "[/]")
     results = [r for r in run.results if category is None or r.category == category]
     if settlement is not None:
         found = find_settlement(registry, settlement)
@@ -147,8 +159,8 @@ def score(
         inputs: dict[str, object] = {"observations": obs_report.to_json() if obs_report else "warehouse"}
         if ev_report is not None:
             inputs["additional"] = ev_report.to_json()
-        data = run_json(std, registry, run, input=inputs)
-        data["results"] = [result_json(std, registry, r) for r in results]
+        data = run_json(std, registry, run, simulated=simulated, input=inputs)
+        data["results"] = [result_json(std, registry, r, simulated=r.settlement in simulated) for r in results]
         print_json(data)
     elif fmt is OutputFormat.csv:
         print_csv(results, _csv_columns(std, registry, run.policy))
@@ -158,6 +170,13 @@ def score(
         _print_rating(std, results, lang, run.policy)
     if strict and rejected:
         raise typer.Exit(1)
+
+
+def _simulated_rows(path: Path | None, rows: Sequence[Observation | Evidence]) -> frozenset[str]:
+    """The settlements of ``rows`` when they were read from a file the simulator wrote (decisions.md D-68)."""
+    if path is None or not simulated_file(path):
+        return frozenset()
+    return frozenset(r.settlement for r in rows)
 
 
 def _csv_columns(std: Standard, registry: object, policy: ScoringPolicy) -> list[Column]:
@@ -203,7 +222,20 @@ def _print_rating(std: Standard, results: list[SettlementResult], lang: str, pol
     console().print(f"[dim]{std.id} · {note} · explain one settlement with --settlement KATO[/]")
 
 
-def _target_cell(outcome: KpiOutcome) -> str:
+def _target_cell(std: Standard, category: str, outcome: KpiOutcome) -> str:
+    """The whole target of the settlement's category as the catalog gives it (``≥ 60–70``, ``−5–10 %``, the text of
+    a compliance or stabilisation target), and the value applied when a range was resolved to one (``→ ≥ 60``)."""
+    kpi = std.kpi(outcome.kpi)
+    target = kpi.targets.target(category) if kpi is not None else None  # type: ignore[arg-type]
+    if target is None:
+        return _compact_target(outcome)
+    label = target_label(target)
+    if target.is_range and outcome.target is not None:
+        label += f" → {target_label(target.model_copy(update={'value': outcome.target}))}"
+    return escape(label)
+
+
+def _compact_target(outcome: KpiOutcome) -> str:
     """A compact target: ``≥ 95``, ``−5 %``, or the printed text for compliance and stabilisation."""
     if outcome.target is None:
         if outcome.target_kind == "compliance":
@@ -252,9 +284,9 @@ def _print_explanation(std: Standard, result: SettlementResult, lang: str) -> No
     rows = [o for o in result.kpis if o.counts]
     print_table(rows, [
         Column("KPI", lambda o: o.kpi, no_wrap=True),
-        Column("Name", lambda o: std.kpi(o.kpi).name.in_lang(lang), min_width=16),  # type: ignore[union-attr]
+        Column("Name", lambda o: std.kpi(o.kpi).name.in_lang(lang), min_width=16, fold=True),  # type: ignore[union-attr]
         Column("Actual", lambda o: _actual_cell(o), justify="right", no_wrap=True),
-        Column("Target", lambda o: _target_cell(o), max_width=14),
+        Column("Target", lambda o: _target_cell(std, result.category, o), max_width=14),  # wraps, never cut
         Column("Score", lambda o: _fmt(o.score, 2), justify="right", no_wrap=True),
         Column("Weight", lambda o: _fmt(o.weight, 2), justify="right", no_wrap=True),
         Column("Stake", lambda o: _fmt(o.points_at_stake, 2), justify="right", no_wrap=True),
@@ -271,25 +303,51 @@ def _print_explanation(std: Standard, result: SettlementResult, lang: str) -> No
         out.print(f"[dim]{len(skipped)} KPIs do not count for this settlement this year (see --format json).[/]")
 
 
+def _optional_year(year: int | None) -> int | None:
+    return None if year is None else check_year(year)
+
+
 @domain_errors
 def monitor_cmd(
-    records: Annotated[Path, typer.Option("--records", "-r", help="Metric records (CSV, Parquet, JSON).")],
+    records: Annotated[
+        Path | None, typer.Option("--records", "-r", help="Metric records (CSV, Parquet, JSON). Without it the "
+                                                          "daily KPI values of the warehouse are monitored.")
+    ] = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Last day of the windows (YYYY-MM-DD); default: the latest date "
-                                                 "in the records.")
+                                                 "in the records, or each settlement's last day with daily values.")
     ] = None,
     settlement: Annotated[str | None, typer.Option("--settlement", "-s", help="Only this settlement.")] = None,
+    year: Annotated[
+        int | None, typer.Option("--year", "-y", callback=_optional_year,
+                                 help="Warehouse: the default --as-of is the last day with daily values of this "
+                                      "year.")
+    ] = None,
+    overall_cap: Annotated[
+        float, typer.Option("--overall-cap", min=1.0, help="In the overall of a window each metric counts at most "
+                                                           "this much (decisions.md D-39; a large number gives "
+                                                           "Boston's plain mean).")
+    ] = MONITOR_OVERALL_CAP,
+    db: Annotated[Path | None, typer.Option("--db", help="Warehouse file, when monitoring the warehouse.")] = None,
     fmt: FormatOption = OutputFormat.table,
     standard_ref: StandardOption = None,
 ) -> None:
-    """Boston-CityScore-style monitor: a score per metric for the day, week, month and quarter (1.0 = on target)."""
+    """Boston-CityScore-style monitor: a score per metric for the day, week, month and quarter (1.0 = on target).
+
+    Without --records, the warehouse's daily KPI values (`cityscore compute --grain day`) by the same rules as the
+    API and the dashboard: only the KPIs that count for the settlement in that year, reductions and growth against
+    their baseline, monthly amounts on their monthly scale, no day score for a KPI published monthly.
+    """
     day = None if as_of is None else parse_day(as_of, "--as-of")
     std = standard(standard_ref)
     registry = load_registry()
+    kato = None if settlement is None else find_settlement(registry, settlement).kato
+    if records is None:
+        _monitor_warehouse(std, db, kato=kato, day=day, year=year, overall_cap=overall_cap, fmt=fmt)
+        return
     rows, report = read_monitor_records(records, std, registry)
     report_input(report, "records")
-    if settlement is not None:
-        kato = find_settlement(registry, settlement).kato
+    if kato is not None:
         rows = [r for r in rows if r.settlement == kato]
     if not rows:
         raise NotFoundError(f"No usable records in {records}.")
@@ -301,25 +359,69 @@ def monitor_cmd(
         if not in_days(day):
             raise typer.BadParameter(f"the latest date in the records, {day.isoformat()}, is outside {DAYS_TEXT}; "
                                      "give --as-of", param_hint="--as-of")
-    results = monitor(rows, as_of=day)
+    results = monitor(rows, as_of=day, overall_cap=overall_cap)
     end = results[0].as_of
-    windows = {w: {"start": (end.toordinal() - n + 1), "days": n} for w, n in WINDOWS.items()}
-    windows_json = {w: {"start": date.fromordinal(int(v["start"])).isoformat(), "end": end.isoformat(),
-                        "days": v["days"]} for w, v in windows.items()}
+    windows_json = {w: {"start": window_bounds(end, w)[0].isoformat(), "end": end.isoformat(), "days": n}
+                    for w, n in WINDOWS.items()}
     if fmt is OutputFormat.json:
         if len(results) == 1:
             one = results[0]
             print_json({"as_of": end.isoformat(), "windows": windows_json, "settlement": one.settlement,
-                        "metrics": one.metrics, "overall": one.overall, "input": report.to_json()})
+                        "metrics": one.metrics, "overall": one.overall, "overall_cap": overall_cap,
+                        "input": report.to_json()})
         else:
-            print_json({"as_of": end.isoformat(), "windows": windows_json,
+            print_json({"as_of": end.isoformat(), "windows": windows_json, "overall_cap": overall_cap,
                         "settlements": [r.to_json() for r in results], "input": report.to_json()})
         return
+    _print_monitor(std, [(r.settlement, r.metrics, r.overall) for r in results], fmt,
+                   title=f"CityScore monitor as of {end.isoformat()}",
+                   caption=f"1.00 = on target; above 1 better than target; — no cases in the window; in the overall "
+                           f"each metric counts at most {overall_cap:g}")
+
+
+def _monitor_warehouse(std: Standard, db: Path | None, *, kato: str | None, day: date | None, year: int | None,
+                       overall_cap: float, fmt: OutputFormat) -> None:
+    """``cityscore monitor`` on the warehouse: :func:`cityscore.derived.compute_monitors`, as the API computes it."""
+    if day is not None and year is not None and day.year != year:
+        raise typer.BadParameter(f"--as-of {day.isoformat()} is not in --year {year}", param_hint="--as-of")
+    registry = load_registry()
+    with Warehouse(db, read_only=True) as wh:
+        found = compute_monitors(wh, std, registry, settlement=kato, as_of=day, year=year, overall_cap=overall_cap)
+        path = wh.path
+    if not found:
+        scope = (f" for {kato}" if kato else "") + (f" in {year}" if year else "")
+        raise NotFoundError(f"The warehouse {path} has no daily KPI values{scope}: run "
+                            f"`cityscore compute --year {year or 'YEAR'} --grain day`, or give --records FILE.")
+    monitors = [m for _, m in found]
+    if fmt is OutputFormat.json:
+        if len(monitors) == 1:
+            print_json({**monitors[0].to_json(), "input": {"warehouse": str(path)}})
+        else:
+            days = {m.as_of for m in monitors}
+            shared = monitors[0] if len(days) == 1 else None
+            print_json({"as_of": shared.as_of.isoformat() if shared else None,
+                        "windows": shared.windows() if shared else None, "overall_cap": overall_cap,
+                        "settlements": [m.to_json() for m in monitors], "input": {"warehouse": str(path)}})
+        return
+    ends = sorted({m.as_of for m in monitors})
+    when = ends[0].isoformat() if len(ends) == 1 else f"{ends[0].isoformat()} … {ends[-1].isoformat()}"
+    _print_monitor(std, [(m.settlement, m.metrics, m.overall) for m in monitors], fmt,
+                   title=f"CityScore monitor as of {when} ({path.name})",
+                   caption=f"1.00 = on target; — no data in the window, or no day score for a KPI published monthly; "
+                           f"only the KPIs that count for the settlement this year; in the overall each KPI counts "
+                           f"at most {overall_cap:g} (decisions.md D-39, D-63)")
+
+
+def _print_monitor(std: Standard, results: list[tuple[str | None, dict[str, dict[str, float | None]],
+                                                      dict[str, float | None]]],
+                   fmt: OutputFormat, *, title: str, caption: str) -> None:
+    """The monitor as CSV or as a table: one row per settlement and metric, and one for the overall."""
+    registry = load_registry()
     flat = []
-    for result in results:
-        for metric, scores in result.metrics.items():
-            flat.append({"settlement": result.settlement, "metric": metric, **scores})
-        flat.append({"settlement": result.settlement, "metric": "overall", **result.overall})
+    for kato, metrics, overall in results:
+        for metric, scores in metrics.items():
+            flat.append({"settlement": kato, "metric": metric, **scores})
+        flat.append({"settlement": kato, "metric": "overall", **overall})
     columns = [Column("settlement", lambda r: r["settlement"]), Column("metric", lambda r: r["metric"])]
     columns += [Column(w, lambda r, w=w: None if r[w] is None else round(r[w], 4), justify="right")
                 for w in WINDOWS]
@@ -332,8 +434,7 @@ def monitor_cmd(
                                                                                                          r["metric"]))]
     show += [Column(w.capitalize(), lambda r, w=w: _score_cell(r[w]), justify="right", no_wrap=True)
              for w in WINDOWS]
-    print_table(flat, show, title=f"CityScore monitor as of {end.isoformat()}",
-                caption="1.00 = on target; above 1 better than target; — no cases in the window")
+    print_table(flat, show, title=title, caption=caption)
 
 
 def _metric_name(std: Standard, metric: str) -> str:

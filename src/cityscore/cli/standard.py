@@ -10,6 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from ..errors import NotFoundError
+from ..records.schemas import table_columns
 from ..standard import CATEGORIES, Category, Target, export_catalog, import_catalog, list_catalogs
 from ..standard.loader import validate_catalog
 from ..standard.markdown import render_markdown
@@ -52,7 +53,8 @@ def kpis(
     lang: LangOption = "ru",
     standard_ref: StandardOption = None,
 ) -> None:
-    """List the KPIs of Appendix 4 with their targets per category and weight points."""
+    """List the KPIs of Appendix 4 with their weight points and targets per category (with --category, the KPIs that
+    apply to it and its target only; the JSON keeps every category)."""
     std = standard(standard_ref)
     check_lang(lang)
     cat = _category(category)
@@ -66,8 +68,9 @@ def kpis(
     if fmt is OutputFormat.json:
         print_json(rows)
         return
+    shown_categories = CATEGORIES if cat is None else (cat,)  # --category: that category's target only (not JSON)
     target_columns = [
-        Column(CATEGORY_ABBR_RU[c], lambda r, c=c: _target_cell(r, c), max_width=16) for c in CATEGORIES
+        Column(CATEGORY_ABBR_RU[c], lambda r, c=c: _target_cell(r, c), max_width=16) for c in shown_categories
     ]
     if fmt is OutputFormat.csv:
         flat = [
@@ -77,7 +80,7 @@ def kpis(
             Column("weight_points", lambda r: r["weight_points"]), Column("periodicity", lambda r: r["periodicity"]),
             Column("provisional", lambda r: r["provisional"]),
         ]
-        for c in CATEGORIES:
+        for c in shown_categories:
             flat += [
                 Column(f"{c}_comparator", lambda r, c=c: (r["targets"][c] or {}).get("comparator")),
                 Column(f"{c}_value", lambda r, c=c: (r["targets"][c] or {}).get("value")),
@@ -90,7 +93,7 @@ def kpis(
     columns = [
         Column("ID", lambda r: r["id"], style="bold", no_wrap=True),
         Column("KPI", lambda r: r[name_key] + (" [yellow](provisional)[/]" if r["provisional"] else ""),
-               max_width=60, min_width=26),
+               max_width=60, min_width=26, fold=True),
         Column("Section", lambda r: r["section"], wide=True, no_wrap=True),
         Column("Unit", lambda r: r["unit"], wide=True, no_wrap=True),
         Column("Pts", lambda r: r["weight_points"], justify="right", no_wrap=True),
@@ -201,7 +204,7 @@ def initiatives(
     name_key = {"ru": "name_ru", "en": "name_en", "kk": "name_kk"}[lang]
     columns = [
         Column("№", lambda r: r["number"], justify="right", no_wrap=True),
-        Column("Initiative", lambda r: r[name_key], max_width=44, min_width=20),
+        Column("Initiative", lambda r: r[name_key], max_width=44, min_width=20, fold=True),
         Column("Section", lambda r: r["section"], wide=True, no_wrap=True),
         *[Column(CATEGORY_ABBR_RU[c], lambda r, c=c: stage(r, c), no_wrap=True) for c in CATEGORIES],
         Column("Functions Р/О/Рц", lambda r: "/".join(str(r["functions_required"][c]) for c in CATEGORIES),
@@ -252,9 +255,9 @@ def functions(
     name_key = {"ru": "name_ru", "en": "name_en", "kk": "name_kk"}[lang]
     columns = [
         Column("№", lambda r: r["n"], justify="right"),
-        Column("Function", lambda r: r[name_key], max_width=56),
-        *[Column(CATEGORY_ABBR_RU[c], lambda r, c=c: flag(r, c)) for c in CATEGORIES],
-        Column("Necessity", lambda r: r["necessity_ru"], max_width=40),
+        Column("Function", lambda r: r[name_key], max_width=56, fold=True),
+        *[Column(CATEGORY_ABBR_RU[c], lambda r, c=c: flag(r, c)) for c in (CATEGORIES if cat is None else (cat,))],
+        Column("Necessity", lambda r: r["necessity_ru"], max_width=40, fold=True),
     ]
     if fmt is OutputFormat.csv:
         print_csv(rows, columns)
@@ -271,7 +274,7 @@ def validate(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Check an amended catalog. Exit status 0 when valid, 1 with every error named by file, YAML path and fix."""
-    report = validate_catalog(path)
+    report = validate_catalog(path, table_columns())  # the measures against the raw record tables too
     if fmt is OutputFormat.json:
         print_json(report.to_json())
     elif fmt is OutputFormat.csv:
@@ -302,7 +305,7 @@ def import_(
     replace: Annotated[bool, typer.Option("--replace", help="Overwrite a stored catalog with the same id.")] = False,
 ) -> None:
     """Validate an amended catalog and store it; an invalid catalog is refused and nothing stored is changed."""
-    ref = import_catalog(path, home(), replace=replace)
+    ref = import_catalog(path, home(), replace=replace, tables=table_columns())
     console().print(f"Imported [bold]{ref.id}[/] into {ref.path}. Use it with --standard '{ref.id}'.")
 
 

@@ -106,7 +106,9 @@ def commit_raw(wh: Warehouse, staged: Staged, *, path: Path, digest: str, source
                 out.replaced = _replace(wh, schema, batch_id, now, coverage)
             columns = ", ".join(f"g.{q(c.name)}" for c in schema.columns)
             attach("good")
-            con.execute(f"INSERT INTO raw_{schema.table} SELECT {batch_id}, g._row, {columns} FROM {good} g "
+            names = ", ".join(q(c.name) for c in schema.columns)  # by name: migrations append columns at the end
+            con.execute(f"INSERT INTO raw_{schema.table} (batch_id, row_number, {names}) "
+                        f"SELECT {batch_id}, g._row, {columns} FROM {good} g "
                         "WHERE g._row NOT IN (SELECT _row FROM conflicts)")
             out.accepted = int(wh.scalar(f"SELECT count(*) FROM raw_{schema.table} WHERE batch_id = ?",
                                          [batch_id]) or 0)
@@ -152,11 +154,11 @@ def commit_raw(wh: Warehouse, staged: Staged, *, path: Path, digest: str, source
 
 def _replace(wh: Warehouse, schema: Schema, batch_id: int, now: Any, coverage: str) -> list[dict[str, Any]]:
     """Delete the rows of earlier batches in the streams and spans the new file covers; return what was replaced."""
-    time = q(schema.time or "")
+    time = schema.time_sql("r")
     match = " AND ".join([f"r.{q(c)} IS NOT DISTINCT FROM v.{q(c)}" for c in ("settlement", *schema.scope)]
-                         + [f"r.{time} BETWEEN v.first AND v.last"])
+                         + [f"{time} BETWEEN v.first AND v.last"])
     where = f"FROM raw_{schema.table} r JOIN {coverage} v ON {match}"
-    found = wh.rows(f"SELECT r.batch_id, r.settlement, min(r.{time}), max(r.{time}), count(*) {where} "
+    found = wh.rows(f"SELECT r.batch_id, r.settlement, min({time}), max({time}), count(*) {where} "
                     "GROUP BY r.batch_id, r.settlement ORDER BY r.batch_id, r.settlement")
     if not found:
         return []
@@ -186,7 +188,7 @@ def _record(wh: Warehouse, kind: str, table: str, batch_id: int, now: Any) -> No
 
     schema = SCHEMAS.get(table)
     if schema is not None:
-        time = q(schema.time or "")
+        time = schema.time_sql() if schema.time else "NULL"
         span, source = f"CAST(min({time}) AS TIMESTAMP), CAST(max({time}) AS TIMESTAMP)", f"raw_{table}"
     elif table == "observations":
         span, source = "CAST(min(period_start) AS TIMESTAMP), CAST(max(period_end) AS TIMESTAMP)", table

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..scoring.annual import POOL_SCALE
-from ..scoring.bonus import Evidence
-from ..scoring.monitor import METRIC_KINDS, WINDOWS, MonitorRecord
 from ..settlements import Registry
 from ..standard import CATEGORIES, Category, Standard, Target
+from ..standard.inputs import METRIC_KINDS, WINDOWS, Evidence, MonitorRecord
+from ..standard.units import POOL_SCALE
 from .observations import ReadReport
 from .reading import read_rows
 from .rows import Row, shape_errors, structural_errors

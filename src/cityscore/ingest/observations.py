@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..scoring.annual import Observation
 from ..settlements import Registry
 from ..standard import KPI, Standard
+from ..standard.inputs import Observation
 from .reading import read_rows
 from .rows import Row, shape_errors, structural_errors
 from .values import RowError

@@ -470,7 +470,7 @@ def coverage(con: duckdb.DuckDBPyConnection, schema: Schema) -> None:
     """For a table without a record id: per stream (settlement and the scope columns) the span of time the file's
     good rows cover."""
     scope = ", ".join(["settlement", *(q(c) for c in schema.scope)])
-    time = q(schema.time or "")
+    time = schema.time_sql()
     con.execute(f"CREATE OR REPLACE TABLE coverage AS SELECT {scope}, min({time}) AS first, max({time}) AS last, "
                 f"count(*) AS rows FROM good GROUP BY ALL")
 

@@ -41,3 +41,14 @@ def month_start(day: date) -> date:
 def month_end(day: date) -> date:
     following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
     return following - timedelta(days=1)
+
+
+def civil_to_utc(local: datetime) -> datetime:
+    """The UTC instant of a naive civil time (the inverse of :func:`civil_python`)."""
+    earlier = local - timedelta(hours=6)
+    return earlier if earlier < SWITCH_UTC else local - timedelta(hours=5)
+
+
+def day_end_utc(day: date) -> datetime:
+    """The UTC instant at which civil ``day`` ends (its following midnight, local time)."""
+    return civil_to_utc(datetime.combine(day + timedelta(days=1), datetime.min.time()))

@@ -6,12 +6,19 @@ read-only and closes it, so ``cityscore score`` or ``cityscore ingest`` can writ
 runs (a read that meets a write in progress waits up to two seconds, then fails with
 :class:`~cityscore.store.WarehouseBusyError`, which the API answers with 503 and ``Retry-After``).
 
-Results are cached until the warehouse file changes (checked at most once a second), so a page or an API call
-costs a dictionary lookup once its data has been read; a new run is picked up on the next request. A value read
-while the warehouse changed is not kept. The staleness of a run (:meth:`Repository.staleness`: data loaded,
-replaced or deleted, or KPI values computed again, after it) is cached the same way, so a data change shows within
-a second. A non-finite number read from the warehouse (NaN, ±inf) is published as no value (``None``;
-:mod:`.finite`).
+Nothing here scores: the annual results, the monthly trend of each run and the daily monitor are read as
+``cityscore score`` (or ``demo``, or ``compute --grain day`` for the monitor) stored them (:mod:`cityscore.derived`,
+decisions.md D-66). The one exception is a monitor for an ``as_of`` or ``overall_cap`` that was not stored, or
+one stored before the daily values were computed again: it is computed from the stored daily values by the same pure
+function (:func:`cityscore.scoring.daily.settlement_monitor`) and says ``"source": "computed"``.
+
+Results are cached until the warehouse file changes (checked at most once a second of the injectable ``clock``), so
+a page or an API call costs a dictionary lookup once its data has been read; a new run is picked up on the next
+request. Each value is built once however many requests ask for it at the same time (the others wait for it), and a
+value read while the warehouse changed is not kept. :meth:`Repository.warm` reads what the latest year's pages show
+before the first request. The staleness of a run (:meth:`Repository.staleness`: data loaded, replaced or deleted, or
+KPI values computed again, after it) is cached the same way, so a data change shows within a second. A non-finite
+number read from the warehouse (NaN, ±inf) is published as no value (``None``; :mod:`.finite`).
 """
 
 from __future__ import annotations
@@ -20,39 +27,29 @@ import statistics
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from .. import derived
 from ..errors import NotFoundError
-from ..scoring import MonitorRecord, ScoringPolicy, monitor, score_settlement
-from ..scoring.annual import POOL_SCALE, Observation, annual_value
-from ..scoring.monitor import WINDOWS, window_bounds
-from ..scoring.normalise import resolve
+from ..scoring.monitor import MONITOR_OVERALL_CAP
 from ..settlements import Registry, Settlement
-from ..standard import Category, Standard
+from ..standard import Standard
 from ..store import WarehouseError, connect
 from ..store.changes import Staleness, scores_staleness
 from .finite import finite, loads
 
 READ_WAIT_SECONDS = 2.0
 CACHE_ENTRIES = 4000
-DAYS_PER_MONTH = 365.25 / 12
-MONITOR_OVERALL_CAP = 2.0  # decisions.md D-39
-
-
-@cache
-def _monthly_kpis() -> frozenset[str]:
-    """KPIs whose value accumulates over a month (counts, sums, complaints per 1 000 residents per month): their
-    daily values are put back on the monthly scale of the target in the monitor (decisions.md D-39)."""
-    from ..measures.specs import MEASURES
-
-    return frozenset(m.kpi for m in MEASURES if m.kind in ("count", "sum", "rate_per_1000"))
+STAMP_SECONDS = 1.0  # the warehouse file is looked at at most this often
+STORED_TABLES = ("score_trend", "monitor_runs", "monitor_scores")
+__all__ = ["MONITOR_OVERALL_CAP", "Repository", "RunInfo"]
 
 
 @dataclass(frozen=True)
@@ -62,10 +59,19 @@ class RunInfo:
     standard_version: str
     policy: dict[str, Any]
     created_at: str
+    simulated: bool = False  # a result of the run was computed from data the simulator wrote (decisions.md D-68)
 
     def to_json(self) -> dict[str, object]:
         return {"run_id": self.run_id, "year": self.year, "standard_version": self.standard_version,
-                "policy": self.policy, "created_at": self.created_at}
+                "policy": self.policy, "created_at": self.created_at, "simulated": self.simulated}
+
+
+def _simulated_runs(reader: _Connection) -> frozenset[int]:
+    """The scoring runs marked simulated (none in a warehouse older than migration 6)."""
+    if not reader.scalar("SELECT count(*) FROM information_schema.columns WHERE table_name = 'score_runs' AND "
+                         "column_name = 'simulated'"):
+        return frozenset()
+    return frozenset(int(r[0]) for r in reader.rows("SELECT run_id FROM score_runs WHERE simulated"))
 
 
 class _Connection:
@@ -87,18 +93,29 @@ class _Connection:
 class _Snapshot:
     stamp: tuple[int, ...]
     runs: dict[int, RunInfo]  # year → published run
+    tables: frozenset[str]  # which of STORED_TABLES the warehouse has (none before migration 5)
+    monitor_run: int | None  # the stored monitor computation, when it is of the daily values stored now
+    monitor_cap: float | None  # the overall cap it was stored with
 
 
 class Repository:
-    """Read access to the published ratings, KPI values and monitor of one warehouse."""
+    """Read access to the published ratings, KPI values and monitor of one warehouse.
 
-    def __init__(self, db: Path, std: Standard, registry: Registry) -> None:
+    ``clock`` (default :func:`time.monotonic`) says when to look at the warehouse file again: tests pass one they
+    move forward instead of sleeping.
+    """
+
+    def __init__(self, db: Path, std: Standard, registry: Registry, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.db = Path(db)
         if not self.db.exists():
             raise WarehouseError(f"No warehouse at {self.db}: run `cityscore demo`, or ingest data and score it.")
         self.std = std
         self.registry = registry
+        self.clock = clock
         self._lock = threading.Lock()
+        self._building: dict[tuple[Any, ...], threading.Lock] = {}
+        self._state_lock = threading.Lock()
         self._cache: dict[tuple[Any, ...], Any] = {}
         self._snapshot: _Snapshot | None = None
         self._last_stamp: tuple[int, ...] | None = None
@@ -124,43 +141,76 @@ class Repository:
         return tuple(stamp)
 
     def _current_stamp(self) -> tuple[int, ...]:
-        """The file's stamp, looked at most once a second."""
-        now = time.monotonic()
-        if self._last_stamp is None or now - self._checked >= 1.0:
+        """The file's stamp, looked at most once a second (of ``clock``)."""
+        now = self.clock()
+        if self._last_stamp is None or now - self._checked >= STAMP_SECONDS:
             self._last_stamp = self._stamp()
             self._checked = now
         return self._last_stamp
 
     def _state(self) -> _Snapshot:
-        """The published runs, re-read when the warehouse file has changed."""
+        """The published runs and the stored monitor, re-read when the warehouse file has changed (by one request;
+        the others that need it meanwhile wait for it)."""
         stamp = self._current_stamp()
         snapshot = self._snapshot
         if snapshot is not None and snapshot.stamp == stamp:
             return snapshot
-        official = ScoringPolicy().model_dump_json()
-        runs: dict[int, RunInfo] = {}
-        rows = self._rows("SELECT run_id, year, standard_version, policy_json, created_at FROM score_runs "
-                          "ORDER BY year, (policy_json = ?), run_id", [official])
-        for run_id, year, version, policy, created in rows:  # the last of each year wins
-            runs[int(year)] = RunInfo(int(run_id), int(year), str(version), loads(policy), str(created))
-        fresh = _Snapshot(stamp, runs)
-        with self._lock:
-            self._snapshot = fresh
-            self._cache.clear()
-        return fresh
+        with self._state_lock:
+            snapshot = self._snapshot
+            if snapshot is not None and snapshot.stamp == stamp:
+                return snapshot
+            with closing(connect(self.db, read_only=True, wait=READ_WAIT_SECONDS)) as con:
+                fresh = self._read_state(_Connection(con), stamp)
+            with self._lock:
+                self._snapshot = fresh
+                self._cache.clear()
+            return fresh
+
+    def _read_state(self, reader: _Connection, stamp: tuple[int, ...]) -> _Snapshot:
+        flagged = _simulated_runs(reader)
+        runs = {year: RunInfo(int(r[0]), year, str(r[2]), loads(r[3]), str(r[4]), simulated=int(r[0]) in flagged)
+                for year, r in derived.published_runs(reader).items()}
+        tables = frozenset(str(r[0]) for r in reader.rows(
+            "SELECT table_name FROM information_schema.tables WHERE table_name IN (?, ?, ?)", list(STORED_TABLES)))
+        monitor_run, cap = None, None
+        if "monitor_runs" in tables:
+            found = reader.rows("SELECT monitor_run_id, daily_computed_at, overall_cap, standard_version "
+                                "FROM monitor_runs ORDER BY monitor_run_id DESC LIMIT 1")
+            # served only while it is of the daily values stored now and of this catalog (decisions.md D-66)
+            if found and found[0][3] == self.std.id and found[0][1] == derived.daily_computed_at(reader):
+                monitor_run, cap = int(found[0][0]), found[0][2]
+        return _Snapshot(stamp, runs, tables, monitor_run, cap)
 
     def _cached(self, key: tuple[Any, ...], build: Any) -> Any:
+        """The value of ``key``, built once per warehouse state: concurrent requests for it wait for one build."""
         state = self._state()
         with self._lock:
             if key in self._cache:
                 return self._cache[key]
-        value = build()
-        with self._lock:
-            if self._snapshot is state:  # else the warehouse changed while building: what was read may be older
-                if len(self._cache) > CACHE_ENTRIES:
-                    self._cache.clear()
-                self._cache[key] = value
+            building = self._building.setdefault(key, threading.Lock())
+        with building:
+            with self._lock:
+                if key in self._cache:
+                    return self._cache[key]
+            try:
+                value = build()
+                with self._lock:
+                    if self._snapshot is state:  # else the warehouse changed while building: what was read may be older
+                        if len(self._cache) > CACHE_ENTRIES:
+                            self._cache.clear()
+                        self._cache[key] = value
+            finally:
+                with self._lock:
+                    if self._building.get(key) is building:
+                        del self._building[key]
         return value
+
+    def rendered(self, key: tuple[Any, ...], render: Callable[[], bytes]) -> bytes:
+        """An answer serialised once per warehouse state under ``key`` (which names everything it depends on besides
+        the warehouse): the API keeps each settlement's score document this way, and renders the latest year's while
+        it starts (decisions.md D-67)."""
+        body: bytes = self._cached(("rendered", *key), render)
+        return body
 
     def fingerprint(self) -> str:
         """Changes whenever the warehouse changes (for ETags); looked at most once a second, without reading it."""
@@ -219,6 +269,15 @@ class Repository:
                                 f"{year or self.latest_year()}.")
         return found
 
+    def lineage(self, kato: str, kpi_id: str, year: int | None = None) -> dict[str, Any]:
+        """Where one KPI's published number comes from (:func:`cityscore.publishing.lineage.lineage`)."""
+        from .lineage import lineage
+
+        run = self.run(year)
+        data: dict[str, Any] = self._cached(("lineage", run.run_id, kato, kpi_id), lambda: lineage(self, kato, kpi_id,
+                                                                                                    run.year))
+        return data
+
     def settlement(self, kato: str) -> Settlement:
         found = self.registry.get(kato)
         if found is None:
@@ -262,87 +321,79 @@ class Repository:
         return result
 
     # --- monitor and trend ------------------------------------------------------------------------------------
-    def daily_records(self, kato: str) -> list[MonitorRecord]:
-        """The settlement's daily KPI values (``cityscore compute --grain day``) as monitor records, targets from
-        its category (≥ targets: ratio_to_target; ≤ targets: target_over_value). Values that accumulate over a
-        month are scaled to a month (× 365.25 / 12), the period of their targets."""
-        settlement = self.settlement(kato)
-        monthly = _monthly_kpis()
-        rows = self._rows("SELECT kpi, period_start, value, numerator, denominator FROM kpi_values "
-                          "WHERE settlement = ? AND period_end = period_start ORDER BY period_start", [settlement.kato])
-        records = []
-        for kpi_id, day, value, numerator, denominator in rows:
-            value, numerator, denominator = finite(value), finite(numerator), finite(denominator)
-            kpi = self.std.kpi(kpi_id)
-            target = kpi.targets.target(settlement.category) if kpi else None
-            if kpi is None or target is None or target.kind != "threshold" or target.value is None:
-                continue
-            goal = resolve(target.value, target.comparator, "lenient")
-            kind = "ratio_to_target" if target.comparator == "≥" else "target_over_value"
-            per = DAYS_PER_MONTH if kpi_id in monthly else 1.0
-            pooled = numerator is not None and denominator is not None
-            records.append(MonitorRecord(metric=kpi_id, kind=kind, settlement=settlement.kato, date=day,
-                                         numerator=numerator if pooled else None,
-                                         denominator=denominator if pooled else None,
-                                         value=None if pooled or value is None else value * per, target=goal,
-                                         scale=POOL_SCALE.get(kpi.unit, 1.0) * per))
-        return records
-
     def monitor(self, kato: str, as_of: date | None = None,
                 overall_cap: float | None = MONITOR_OVERALL_CAP) -> dict[str, Any]:
         """Day / week / month / quarter scores of the settlement's KPIs (1.0 = on target); in the overall of a
-        window each KPI counts at most ``overall_cap`` (None: not capped)."""
+        window each KPI counts at most ``overall_cap`` (None: not capped). The stored monitor (``"source":
+        "stored"``) when it answers the question: the default ``as_of`` (the settlement's last day with daily
+        values) or that very day, the stored cap, the daily values it was computed from still the stored ones and
+        its KPIs chosen by the policy of the year's published run. Otherwise computed from the stored daily values
+        by the same function (``"source": "computed"``; decisions.md D-66)."""
+        settlement = self.settlement(kato)
+        state = self._state()
+        if state.monitor_run is not None and overall_cap == state.monitor_cap:
+            stored = self._stored_monitors(state.monitor_run).get(settlement.kato)
+            if stored is not None:
+                day, policy_run, data = stored
+                published = state.runs.get(day.year)
+                if (as_of is None or as_of == day) and policy_run == (published.run_id if published else None):
+                    return data
+
         def build() -> dict[str, Any]:
-            records = self.daily_records(kato)
-            if not records:
+            with closing(connect(self.db, read_only=True, wait=READ_WAIT_SECONDS)) as con:
+                found = derived.compute_monitors(_Connection(con), self.std, self.registry,
+                                                 settlement=settlement.kato, as_of=as_of, overall_cap=overall_cap)
+            if not found:
                 raise NotFoundError(f"No daily KPI values for {kato}: run "
                                     "`cityscore compute --year YEAR --grain day`.")
-            days = [r.date for r in records if r.date is not None]
-            result = monitor(records, as_of=as_of, overall_cap=overall_cap)[0]
-            windows = {w: {"start": window_bounds(result.as_of, w)[0].isoformat(), "end": result.as_of.isoformat(),
-                           "days": n} for w, n in WINDOWS.items()}
-            return {"settlement": kato, "as_of": result.as_of.isoformat(), "first_day": min(days).isoformat(),
-                    "last_day": max(days).isoformat(), "windows": windows, "metrics": finite(result.metrics),
-                    "overall": finite(result.overall), "overall_cap": overall_cap}
+            data: dict[str, Any] = finite(found[0][1].to_json())
+            return {**data, "source": "computed"}
 
-        data: dict[str, Any] = self._cached(("monitor", kato, as_of, overall_cap), build)
-        return data
+        computed: dict[str, Any] = self._cached(("monitor", settlement.kato, as_of, overall_cap), build)
+        return computed
 
-    def trend(self, kato: str, year: int | None = None) -> list[dict[str, Any]]:
-        """CityScore year to date after each month (monitoring mode: KPIs without data yet are left out), from the
-        monthly KPI values of the warehouse."""
+    def _stored_monitors(self, monitor_run: int) -> dict[str, tuple[date, int | None, dict[str, Any]]]:
+        """Every settlement's stored monitor of one computation: its as-of day, the run whose policy chose its KPIs,
+        and its JSON — read once, with one query."""
+        def build() -> dict[str, tuple[date, int | None, dict[str, Any]]]:
+            rows = self._rows("SELECT settlement, as_of, policy_run_id, result_json FROM monitor_scores "
+                              "WHERE monitor_run_id = ?", [monitor_run])
+            return {str(kato): (day, None if run is None else int(run), {**loads(text), "source": "stored"})
+                    for kato, day, run, text in rows}
+
+        stored: dict[str, tuple[date, int | None, dict[str, Any]]] = self._cached(("monitors", monitor_run), build)
+        return stored
+
+    def trend(self, kato: str, year: int | None = None, series: str = "run") -> list[dict[str, Any]]:
+        """The settlement's CityScore year to date after each month, as ``cityscore score`` stored it with the run
+        (:mod:`cityscore.scoring.trend`): ``series="run"`` is the official score under the run's own policy, whose
+        last point is the headline; ``"monitoring"`` leaves KPIs without data out (a labelled second line). Empty
+        for a run scored before trends were stored."""
         settlement = self.settlement(kato)
         run = self.run(year)
+        if "score_trend" not in self._state().tables:
+            return []
 
-        def build() -> list[dict[str, Any]]:
-            columns = "kpi, period_start, period_end, value, numerator, denominator, baseline, component"
-            computed, sent = self._read(
-                (f"SELECT {columns} FROM kpi_values WHERE settlement = ? AND year(period_start) = ? "
-                 "AND period_end > period_start", [settlement.kato, run.year]),
-                (f"SELECT {columns} FROM observations WHERE settlement = ? AND year(period_start) = ?",
-                 [settlement.kato, run.year]))
-            from_raw = {r[0] for r in computed}  # computed values win over sent ones (decisions.md D-35)
-            observations = [Observation(settlement.kato, r[0], r[1], r[2], finite(r[3]), finite(r[4]), finite(r[5]),
-                                        finite(r[6]), r[7])
-                            for r in [*computed, *(r for r in sent if r[0] not in from_raw)]]
-            policy = ScoringPolicy.monitoring()
-            points = []
-            for month in range(1, 13):
-                cut = [o for o in observations if o.period_end.month <= month]
-                if not any(o.period_end.month == month for o in observations):
-                    continue
-                annual = {}
-                for kpi_id in {o.kpi for o in cut}:
-                    kpi = self.std.kpi(kpi_id)
-                    value = annual_value(kpi, run.year, [o for o in cut if o.kpi == kpi_id]) if kpi else None
-                    if value is not None:
-                        annual[kpi_id] = value
-                category: Category = settlement.category
-                result = score_settlement(self.std, policy, settlement=settlement.kato, category=category,
-                                          year=run.year, annual=annual)
-                points.append(finite({"month": f"{run.year}-{month:02d}", "cityscore": result.cityscore,
-                                      "coverage": result.coverage}))
-            return points
+        def build() -> dict[str, list[dict[str, object]]]:
+            with closing(connect(self.db, read_only=True, wait=READ_WAIT_SECONDS)) as con:
+                return derived.trend_rows(_Connection(con), run.run_id, series)
 
-        points: list[dict[str, Any]] = self._cached(("trend", run.run_id, kato), build)
-        return points
+        points: dict[str, list[dict[str, Any]]] = self._cached(("trend", run.run_id, series), build)
+        return points.get(settlement.kato, [])
+
+    def warm(self, year: int | None = None) -> None:
+        """Read what the pages and the API show of the latest year (or ``year``) — results, staleness, trends,
+        stored monitors — so that the first request for each settlement finds it read. Nothing when there are no
+        scores yet."""
+        runs = self._state().runs
+        if not runs:
+            return
+        run = self.run(year)
+        self.results(run.year)
+        self.staleness(run.year)
+        any_settlement = self.registry.settlements[0].kato
+        for series in ("run", "monitoring"):
+            self.trend(any_settlement, run.year, series)
+        state = self._state()
+        if state.monitor_run is not None:
+            self._stored_monitors(state.monitor_run)

@@ -47,6 +47,13 @@ class Schema:
     checks: tuple[tuple[str, str, str, str], ...] = field(default_factory=tuple)  # (code, column, SQL that is
     # TRUE for a bad row — over the typed columns —, message)
     scope: tuple[str, ...] = ()  # tables without a key: the columns besides the settlement that name a stream
+    time_fallback: str | None = None  # where ``time`` is empty (a cancelled arrival), this column places the row
+
+    def time_sql(self, alias: str = "") -> str:
+        """SQL for the instant that places a row in time (``time``, else ``time_fallback``), columns quoted."""
+        prefix = f"{alias}." if alias else ""
+        time = f'{prefix}"{self.time}"'
+        return f'coalesce({time}, {prefix}"{self.time_fallback}")' if self.time_fallback else time
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -66,7 +73,8 @@ def ident(name: str, description: str, required: bool = True, aliases: tuple[str
     """An identifier column: a phone number or ИИН used as an id is pseudonymised (the id stays unique)."""
     return Column(name, "text", required, description, aliases=aliases, if_personal="pseudonymise")
 
-INCIDENT_TYPES = ("fire", "road_accident", "transport_accident", "industrial_accident", "flood", "serious_crime",
+INCIDENT_TYPES = ("fire", "road_accident", "transport_accident", "transport_incident", "industrial_accident", "flood",
+                  "serious_crime",
                   "especially_serious_crime", "other")
 REQUEST_CATEGORIES = ("roads", "street_lighting", "waste", "green_spaces", "electricity", "water", "heating", "gas",
                       "public_transport", "bus_stops", "billing", "housing", "health", "education", "safety", "other")
@@ -168,16 +176,23 @@ SCHEMAS: dict[str, Schema] = {s.table: s for s in (
     ),
     Schema(
         "transit_stop_events", "Public transport stop events",
-        "One row per vehicle arrival at a stop: scheduled and actual time (AVL / GTFS-realtime).",
+        "One row per timetabled or observed vehicle arrival at a stop: scheduled and actual time (AVL / "
+        "GTFS-realtime). A timetabled arrival of a cancelled trip is a row with `cancelled` true, its "
+        "`scheduled_at` and no `actual_at`.",
         (
             ident("trip_id", "the scheduled trip"),
             SETTLEMENT,
             ident("route_id", "the route"),
             ident("stop_id", "the stop"),
             Column("scheduled_at", "timestamp", False, "timetabled arrival"),
-            Column("actual_at", "timestamp", True, "observed arrival"),
+            Column("actual_at", "timestamp", False, "observed arrival (required unless the trip was cancelled)"),
+            Column("cancelled", "bool", False, "the trip was cancelled: the arrival did not take place"),
         ),
-        time="actual_at", scope=("route_id",),
+        time="actual_at", scope=("route_id",), time_fallback="scheduled_at",
+        checks=(("missing-actual", "actual_at", "actual_at IS NULL AND NOT coalesce(cancelled, false)",
+                 "no actual arrival time, and the trip is not marked cancelled"),
+                ("cancelled-unscheduled", "scheduled_at", "coalesce(cancelled, false) AND scheduled_at IS NULL",
+                 "a cancelled arrival needs its timetabled time (scheduled_at)")),
     ),
     Schema(
         "transit_trips", "Public transport journeys",
@@ -237,3 +252,8 @@ SCHEMAS: dict[str, Schema] = {s.table: s for s in (
         time="checked_at", scope=("service",),
     ),
 )}
+
+
+def table_columns() -> dict[str, dict[str, str]]:
+    """Every raw record table's columns and their types (what the catalog's measures may use)."""
+    return {schema.table: {c.name: c.type for c in schema.columns} for schema in SCHEMAS.values()}

@@ -7,9 +7,13 @@ Rules (``docs/scoring.md`` §2):
    Percentages are never averaged when their counts are known.
 2. Otherwise the values are aggregated by the KPI's aggregation (catalog field ``aggregation``, default by unit):
    ``mean`` — mean weighted by the length of each observation's period in days; ``sum`` — total over the year;
-   ``monthly_mean`` — total divided by the number of months covered (a count «в месяц»); ``latest`` — the value of
-   the latest period (a stock, such as the number of GIS layers).
-3. A baseline column, when present, is aggregated the same way.
+   ``monthly_mean`` — total divided by the number of months covered (a count «в месяц»; whole calendar months count
+   as such, so a year is 12); ``latest`` — the value of the latest period (a stock, such as the number of GIS
+   layers).
+3. A baseline, when present, is aggregated with the same counts as the value: for a pooled value, each period's
+   baseline weighted by that period's denominator (so unchanged periods give an unchanged year, whatever the mix of
+   periods), otherwise as the value is. The comparison is period by period: a period without a baseline leaves out
+   of both the value and the baseline, not the year (decisions.md D-46).
 4. Observations with a ``component`` (KPI 1.4: one value per data domain) are aggregated per component.
 """
 
@@ -18,20 +22,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
 
 from ..standard import KPI
+from ..standard.inputs import Observation as Observation
+from ..standard.units import POOL_SCALE as POOL_SCALE  # re-exported
 
-POOL_SCALE: dict[str, float] = {
-    "percent": 100.0,
-    "per_1000_residents": 1000.0,
-    "per_1000_users": 1000.0,
-    "per_1000_places": 1000.0,
-    "per_1000_vehicles": 1000.0,
-    "per_10000_vehicles": 10000.0,
-    "per_100_km": 100.0,
-    "per_million_trips": 1_000_000.0,
-}
 DEFAULT_AGGREGATION: dict[str, str] = {
     "count_per_month": "monthly_mean",
     "count_per_year": "sum",
@@ -39,31 +34,6 @@ DEFAULT_AGGREGATION: dict[str, str] = {
     "count": "latest",
     "square_meters_per_resident": "latest",
 }
-_DAYS_PER_MONTH = 365.25 / 12
-
-
-@dataclass(frozen=True)
-class Observation:
-    """One observed KPI value of one settlement over one period (civil dates, inclusive)."""
-
-    settlement: str
-    kpi: str
-    period_start: date
-    period_end: date
-    value: float | None = None
-    numerator: float | None = None
-    denominator: float | None = None
-    baseline: float | None = None
-    component: str | None = None
-    source: str | None = None  # "file:row", for tracing a score back to its input
-    year: int = field(init=False, repr=False, compare=False)  # the calendar year of the period
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "year", self.period_end.year)
-
-    @property
-    def days(self) -> int:
-        return (self.period_end - self.period_start).days + 1
 
 
 @dataclass(frozen=True)
@@ -116,11 +86,21 @@ def annual_value(kpi: KPI, year: int, observations: Iterable[Observation]) -> An
                 components[name] = value
         return AnnualValue(rows[0].settlement, kpi.id, year, None, "components", len(rows),
                            components=components, sources=sources)
+    matched = [o for o in rows if o.baseline is not None]
+    dropped = len(rows) - len(matched)
+    if matched and dropped:
+        rows = matched  # compared period by period: a period without a baseline drops out, not the year (D-46)
     value, method, num, den = _aggregate(kpi, rows)
-    baseline_rows = [o for o in rows if o.baseline is not None]
     baseline = None
-    if baseline_rows and len(baseline_rows) == len(rows):
-        baseline = _combine(aggregation_of(kpi), [(float(o.baseline or 0.0), o) for o in rows])
+    if matched:
+        if method == "pooled" and den:
+            # the same counts as the value: each period's baseline weighted by the period's denominator, so
+            # unchanged periods give an unchanged year, whatever the mix of periods (D-46)
+            baseline = sum(float(o.baseline or 0.0) * float(o.denominator or 0.0) for o in rows) / float(den)
+        else:
+            baseline = _combine(aggregation_of(kpi), [(float(o.baseline or 0.0), o) for o in rows])
+        if dropped:
+            method = f"{method}; {dropped} period(s) without a baseline left out"
     return AnnualValue(rows[0].settlement, kpi.id, year, value, method, len(rows), num, den, baseline,
                        sources=sources)
 
@@ -145,7 +125,7 @@ def _combine(method: str, valued: list[tuple[float, Observation]]) -> float:
     if method == "latest":
         return max(valued, key=lambda item: (item[1].period_end, item[1].period_start))[0]
     if method == "monthly_mean":
-        months = sum(o.days for _, o in valued) / _DAYS_PER_MONTH
+        months = sum(o.months for _, o in valued)
         return sum(v for v, _ in valued) / months
     total_days = sum(o.days for _, o in valued)
     return sum(v * o.days for v, o in valued) / total_days

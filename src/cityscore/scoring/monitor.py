@@ -13,9 +13,13 @@ A metric's score is a ratio where 1.0 means "on target"; it is not capped, so 1.
 - ``current_over_baseline`` — Σ current ÷ Σ baseline (more is better).
 
 Windows end at the as-of date (inclusive) and are trailing: day = 1 day, week = 7 days, month = 30 days, quarter =
-90 days. A window without records, or with a zero that would divide, gives null; the overall score of a window is
-the mean of the metrics' non-null scores. Records may be daily (a ``date``) or already aggregated per window (a
-``window`` of day|week|month|quarter, optionally with the ``date`` it ends on), the way Boston publishes its data.
+90 days. A window without records gives null. A zero where the ratio would divide by it follows the annual rules
+(decisions.md D-64): a «fewer is better» metric at 0 is on target (``target_over_value`` and
+``baseline_over_current`` give 1.0), a ``current_over_baseline`` metric from a baseline of 0 is met when it is above
+0, and a ``ratio_to_target`` metric with a target of 0 is met when it is not below it. The overall score of a window
+is the mean of the metrics' non-null scores, each counted at most ``overall_cap`` (:data:`MONITOR_OVERALL_CAP`, D-39;
+None: Boston's plain mean). Records may be daily (a ``date``) or already aggregated per window (a ``window`` of
+day|week|month|quarter, optionally with the ``date`` it ends on), the way Boston publishes its data.
 """
 
 from __future__ import annotations
@@ -25,30 +29,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
 
-MetricKind = Literal["ratio_to_target", "target_over_value", "baseline_over_current", "current_over_baseline"]
-METRIC_KINDS: tuple[str, ...] = ("ratio_to_target", "target_over_value", "baseline_over_current",
-                                 "current_over_baseline")
-WINDOWS: dict[str, int] = {"day": 1, "week": 7, "month": 30, "quarter": 90}
+from ..standard.inputs import METRIC_KINDS as METRIC_KINDS
+from ..standard.inputs import WINDOWS as WINDOWS
+from ..standard.inputs import MetricKind as MetricKind
+from ..standard.inputs import MonitorRecord as MonitorRecord
 
-
-@dataclass(frozen=True)
-class MonitorRecord:
-    """One row of monitor input."""
-
-    metric: str
-    kind: str
-    settlement: str | None = None
-    date: date | None = None
-    window: str | None = None
-    numerator: float | None = None
-    denominator: float | None = None
-    value: float | None = None
-    target: float | None = None
-    baseline: float | None = None
-    scale: float = 1.0  # Σ numerator / Σ denominator × scale is in the unit of the target (100 for a KPI in %)
-    source: str | None = None
+MONITOR_OVERALL_CAP = 2.0  # each metric counts at most this much in the overall of a window (decisions.md D-39)
 
 
 def window_bounds(as_of: date, window: str) -> tuple[date, date]:
@@ -66,8 +53,9 @@ def metric_score(kind: str, rows: list[MonitorRecord]) -> float | None:
             return None
         current = sum((r.numerator if pooled else r.value) or 0.0 for r in rows)
         baseline = sum(r.baseline or 0.0 for r in rows)
-        numerator, denominator = (baseline, current) if kind == "baseline_over_current" else (current, baseline)
-        return numerator / denominator if denominator else None
+        if kind == "baseline_over_current":
+            return baseline / current if current else 1.0  # nothing left: on target (D-64)
+        return current / baseline if baseline else (1.0 if current > 0 else 0.0)  # from 0: met when above it
     targets = [r.target for r in rows if r.target is not None]
     if not targets:
         return None
@@ -85,8 +73,8 @@ def metric_score(kind: str, rows: list[MonitorRecord]) -> float | None:
     if value is None:
         return None
     if kind == "ratio_to_target":
-        return value / target if target else None
-    return target / value if value else None
+        return value / target if target else (1.0 if value >= target else 0.0)
+    return target / value if value else 1.0  # «≤» at 0: on target (D-64)
 
 
 @dataclass(frozen=True)
@@ -103,9 +91,10 @@ class MonitorResult:
 
 
 def monitor(records: Iterable[MonitorRecord], *, as_of: date | None = None,
-            overall_cap: float | None = None) -> list[MonitorResult]:
+            overall_cap: float | None = MONITOR_OVERALL_CAP) -> list[MonitorResult]:
     """Monitor scores per settlement. ``as_of`` defaults to the latest date in the records. ``overall_cap``: each
-    metric's score counts at most this much in the overall mean (None: Boston's plain mean; decisions.md D-39)."""
+    metric's score counts at most this much in the overall mean (default 2.0; None: Boston's plain mean; decisions.md
+    D-39, D-63)."""
     rows = list(records)
     if as_of is None:
         dates = [r.date for r in rows if r.date is not None]
@@ -138,10 +127,16 @@ def _monitor_one(settlement: str | None, rows: list[MonitorRecord], as_of: date,
             start, end = window_bounds(as_of, window)
             daily = [r for r in items if r.window is None and r.date is not None and start <= r.date <= end]
             metrics[metric][window] = metric_score(kind, daily)
+    return MonitorResult(settlement, as_of, metrics, overall_scores(metrics, overall_cap))
+
+
+def overall_scores(metrics: dict[str, dict[str, float | None]], overall_cap: float | None) -> dict[str, float | None]:
+    """The overall of each window: the mean of the metrics' non-null scores, each counted at most ``overall_cap``
+    (None: not capped); null for a window where no metric has a score."""
     overall: dict[str, float | None] = {}
     for window in WINDOWS:
-        scores = [float(v) for m in metrics.values() if (v := m[window]) is not None]
+        scores = [float(v) for m in metrics.values() if (v := m.get(window)) is not None]
         if overall_cap is not None:
             scores = [min(v, overall_cap) for v in scores]
         overall[window] = statistics.fmean(scores) if scores else None
-    return MonitorResult(settlement, as_of, metrics, overall)
+    return overall

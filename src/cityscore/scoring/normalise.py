@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..standard import KPI, Category, Target
+from ..standard.units import resolve as resolve  # re-exported: scoring's callers use it from here
 from .annual import AnnualValue
 from .policy import ScoringPolicy
 
@@ -25,19 +26,6 @@ class Normalised:
     achieved: float | None  # what is compared with the target: the value, or the change in % against the baseline
     rule: str  # the formula used, for explanations
     note: str | None = None
-
-
-def resolve(value: float | tuple[float, float] | None, comparator: str | None, mode: str) -> float | None:
-    """A target range to one number: ``lenient`` = the end easier to meet, ``strict`` the other, or the midpoint."""
-    if value is None or not isinstance(value, tuple):
-        return value
-    low, high = float(value[0]), float(value[1])
-    if mode == "midpoint":
-        return (low + high) / 2
-    lenient_is_low = comparator != "≤"
-    if mode == "lenient":
-        return low if lenient_is_low else high
-    return high if lenient_is_low else low
 
 
 def clamp(x: float) -> float:
@@ -109,7 +97,10 @@ def _dynamic(kpi: KPI, target: Target, annual: AnnualValue, policy: ScoringPolic
     change = change_percent(annual.value, annual.baseline, direction)
     if change is None:
         # a zero baseline: nothing to reduce (a reduction is met while it stays at zero), nothing to grow from
-        met = annual.value <= 0 if direction == "lower_is_better" else annual.value > 0
+        if direction == "lower_is_better":
+            met = annual.value <= 0
+        else:
+            met = annual.value >= 0 if kind == "stabilisation" else annual.value > 0
         return Normalised(1.0 if met else 0.0, None, None, kind, "zero baseline")
     if kind == "stabilisation":
         if change >= 0:
@@ -150,6 +141,9 @@ def _qualitative(kpi: KPI, annual: AnnualValue, policy: ScoringPolicy) -> Normal
         return Normalised(None, None, None, "qualitative", "no value")
     if annual.baseline is not None:
         change = change_percent(annual.value, annual.baseline, kpi.direction)
-        improved = (change or 0) > 0
+        if change is None:  # from a baseline of 0 the change is undefined: the direction of the value decides (D-57)
+            improved = annual.value <= 0 if kpi.direction == "lower_is_better" else annual.value > 0
+        else:
+            improved = change > 0
         return Normalised(1.0 if improved else 0.0, None, change, "qualitative: any progress")
     return Normalised(1.0 if annual.value > 0 else 0.0, None, annual.value, "qualitative: any non-zero level")

@@ -67,6 +67,10 @@ class ScoringPolicy(BaseModel):
                             "or counted.")
     near_duplicates: Literal["count_both", "count_once"] = _rule(
         "count_both", "D-17", "Near-duplicate KPIs (8.2 of 4.1, 10.3 of 9.9): both count, or only the first.")
+    overlapping_kpis: Literal["count_both", "count_once"] = _rule(
+        "count_both", "D-53", "Overlapping KPIs (1.19 and 12.1–12.2, 1.20 and 11.1–11.2, 1.11 and 10.1–10.2, 1.16 "
+                              "and 6.2, 1.14 and 7.3, 9.8 and 6.7, 9.4): both count, or once — the initiative's own "
+                              "KPIs (and 6.7, 9.4) instead of 1.x (and 9.8) wherever they count.")
     qualitative_targets: Literal["not_counted", "any_progress"] = _rule(
         "not_counted", "D-18", "Targets without a level («по возможности», «минимальный уровень»): not counted, or "
                                "any progress.")

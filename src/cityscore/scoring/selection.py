@@ -2,7 +2,8 @@
 
 A KPI counts when it applies to the category (D-05), its initiative's stage has begun (D-16), the category has a
 target (D-09), it has weight points, and the policy does not exclude it (qualitative targets D-18, unquantified
-changes D-19, provisional KPIs D-22, near-duplicates D-17). Every KPI that does not count carries the reason.
+changes D-19, provisional KPIs D-22, near-duplicates D-17, overlapping KPIs D-53). Every KPI that does not count
+carries the reason.
 
 Weights (D-02, D-10): inside a section, ``weight_k = W'_section × points_k / Σ points``; ``W'`` is the section
 weight, rescaled so that the sections with at least one counted KPI sum to 100 (``empty_section = redistribute``).
@@ -76,7 +77,29 @@ def eligibility(std: Standard, kpi: KPI, category: Category, year: int, policy: 
         first = std.kpi(kpi.near_duplicate_of)
         if first is not None and eligibility(std, first, category, year, policy).counts:
             return no(f"near-duplicate of {kpi.near_duplicate_of} (counted once)", target)
+    if policy.overlapping_kpis == "count_once":
+        replacing = overlapping_counted(std, kpi, category, year, policy)
+        if replacing:
+            return no(f"overlaps {', '.join(replacing)}, counted instead of it (overlapping KPIs counted once)",
+                      target)
     return Eligibility(kpi, section, True, None, target, used)
+
+
+def overlapping_counted(std: Standard, kpi: KPI, category: Category, year: int, policy: ScoringPolicy) -> list[str]:
+    """The KPIs that count instead of ``kpi`` under ``overlapping_kpis = count_once`` (D-53): those of the catalog's
+    overlaps listing ``kpi`` under ``instead_of`` that count for ``category`` in ``year`` by every other rule.
+
+    The choice depends on the category and year only, never on which KPIs a settlement reported, so a city cannot
+    pick the better of the two by sending one.
+    """
+    plain = policy.model_copy(update={"overlapping_kpis": "count_both"})
+    out: list[str] = []
+    for overlap in std.overlaps_replacing(kpi.id):
+        for other_id in overlap.counted:
+            other = std.kpi(other_id)
+            if other is not None and other_id not in out and eligibility(std, other, category, year, plain).counts:
+                out.append(other_id)
+    return out
 
 
 @dataclass(frozen=True)

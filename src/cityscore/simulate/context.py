@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..scoring.normalise import resolve
 from ..standard import Category, Standard, Target
+from ..standard.units import resolve
 
 
 @dataclass(frozen=True)

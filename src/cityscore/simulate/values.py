@@ -1,6 +1,6 @@
 """KPI values that no raw table gives (``observations.csv``) and additional initiatives (``additional.csv``).
 
-**Which KPIs.** Every KPI of the catalog that no measure computes (``cityscore.measures.MEASURES``), that applies to
+**Which KPIs.** Every KPI of the catalog that no measure computes (the catalog's ``measure`` blocks), that applies to
 the settlement's category (``Standard.kpi_applies``) and whose initiative is present: KPIs 1.8–1.21 are city-wide
 outcomes reported wherever they apply (decisions.md D-05) with the settlement's reporting probability
 ``0.55 + 0.5 × performance``; the others only where their initiative's stage has begun and the settlement has
@@ -30,7 +30,6 @@ from pathlib import Path
 
 import numpy as np
 
-from ..measures.specs import MEASURES
 from ..standard import CATEGORIES, KPI, Category, Target
 from .city import improvement
 from .context import Context
@@ -40,7 +39,6 @@ OBSERVATION_COLUMNS = ("settlement", "kpi", "period_start", "period_end", "value
                        "baseline", "component")
 ADDITIONAL_COLUMNS = ("settlement", "name", "sphere", "in_roadmap", "report_signed", "indicator_count", "started",
                       "completed")
-MEASURED = frozenset(m.kpi for m in MEASURES)
 COMPONENT_PARAMETER = "max_update_interval_hours"
 UNIT_MAX = {"percent": 100.0, "score_10": 10.0, "score_5": 5.0}
 WHOLE_UNITS = ("count", "count_per_month", "count_per_year")
@@ -63,7 +61,7 @@ def value_kpis(ctx: Context, p: Profile) -> list[KPI]:
     """The KPIs this settlement reports as values (module docstring)."""
     out = []
     for kpi in ctx.std.kpis:
-        if kpi.id in MEASURED or not ctx.std.kpi_applies(kpi, p.category):
+        if kpi.measure is not None or not ctx.std.kpi_applies(kpi, p.category):
             continue
         if kpi.applies_to is not None and kpi.initiative == 1 and len(kpi.applies_to) == len(CATEGORIES):
             if p.chance(f"report-{kpi.id}", p.reporting):

@@ -29,8 +29,14 @@ FLUSH_ROWS = 262_144
 MOBILE_CODES = np.array([700, 701, 702, 705, 707, 708, 747, 771, 775, 776, 777, 778], dtype=np.int64)
 
 
+# the provenance mark in the key/value metadata of every Parquet file the simulator writes: `cityscore ingest` marks
+# the batches of such a file simulated (store/provenance.py, decisions.md D-68)
+GENERATOR_KEY, GENERATOR = b"cityscore:generator", b"cityscore simulate"
+
+
 def arrow_schema(table: str) -> Any:
-    return pa.schema([pa.field(c.name, ARROW_TYPES[c.type]) for c in SCHEMAS[table].columns])
+    return pa.schema([pa.field(c.name, ARROW_TYPES[c.type]) for c in SCHEMAS[table].columns],
+                     metadata={GENERATOR_KEY: GENERATOR})
 
 
 class TableWriter:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .findings import Finding, Severity
+from .measurecheck import Add, TableColumns, check_measure
 from .yamlsource import YamlDocument, YamlPath, format_path
 
 CATEGORIES = ("republican", "oblast", "district")
@@ -38,8 +39,9 @@ class _Collector:
         self.findings.append(Finding(rel, format_path(path), doc.line_of(path), code, message, fix, severity))
 
 
-def cross_check(files: CatalogFiles, rel_of: dict[int, str]) -> list[Finding]:
-    """All cross-file findings. ``rel_of`` maps ``id(doc)`` to the file name relative to the catalog."""
+def cross_check(files: CatalogFiles, rel_of: dict[int, str], tables: TableColumns | None = None) -> list[Finding]:
+    """All cross-file findings. ``rel_of`` maps ``id(doc)`` to the file name relative to the catalog; ``tables``
+    (raw table → column → type) lets the measures be checked against the raw record tables."""
     out = _Collector()
     std = files.standard.data
     sections = {s["id"] for s in std["sections"]}
@@ -48,7 +50,11 @@ def cross_check(files: CatalogFiles, rel_of: dict[int, str]) -> list[Finding]:
     numbers = _check_initiatives(files.initiatives, rel_of[id(files.initiatives)], sections, spheres, out)
     _check_functions(files.functions, rel_of[id(files.functions)], numbers, out)
     sources = {s["id"] for s in std["sources"]}
-    _check_kpi_files(files.kpis, numbers, sections, sources, out)
+    stages = {item["number"]: tuple(c for c in CATEGORIES if item["categories"][c] is not None)
+              for item in files.initiatives.data["initiatives"]}
+    _check_kpi_files(files.kpis, numbers, sections, sources, out, stages, tables)
+    _check_spheres_and_overlaps(files.standard, rel_of[id(files.standard)],
+                                {k["id"] for doc in files.kpis.values() for k in doc.data["kpis"]}, out)
     return out.findings
 
 
@@ -131,7 +137,7 @@ def _check_functions(doc: YamlDocument, rel: str, numbers: set[int], out: _Colle
 
 # --- kpis/*.yaml ------------------------------------------------------------------------------------------------
 def _check_kpi_files(docs: dict[str, YamlDocument], numbers: set[int], sections: set[str], sources: set[str],
-                     out: _Collector) -> None:
+                     out: _Collector, stages: dict[int, tuple[str, ...]], tables: TableColumns | None) -> None:
     seen_ids: dict[str, str] = {}
     seen_tables: dict[int, str] = {}
     all_ids = {k["id"] for doc in docs.values() for k in doc.data["kpis"]}
@@ -179,11 +185,20 @@ def _check_kpi_files(docs: dict[str, YamlDocument], numbers: set[int], sections:
                         f"near_duplicate_of names '{duplicate_of}', which is not another KPI of the catalog",
                         "give the id of an existing KPI")
             _check_kpi(doc, rel, base, kpi, out)
+            applies = tuple(kpi["applies_to"]) if kpi.get("applies_to") is not None else stages.get(number, ())
+            check_measure(kpi, base, applies, tables, _adder(out, doc, rel))
         for lost in data["legibility"]["lost_rows"]:
             if lost in kpi_numbers:
                 out.add(doc, rel, ("legibility", "lost_rows"), "lost-row-present",
                         f"row {lost} is listed as lost but KPI {number}.{lost} is present",
                         "remove it from lost_rows")
+
+
+def _adder(out: _Collector, doc: YamlDocument, rel: str) -> Add:
+    def add(path: YamlPath, code: str, message: str, fix: str) -> None:
+        out.add(doc, rel, path, code, message, fix)
+
+    return add
 
 
 def _check_kpi(doc: YamlDocument, rel: str, base: YamlPath, kpi: dict[str, Any], out: _Collector) -> None:
@@ -279,3 +294,30 @@ def _duplicates(values: Iterable[Any]) -> Iterator[tuple[int, Any]]:
         if value in seen:
             yield index, value
         seen.add(value)
+
+
+# --- spheres and overlaps (standard.yaml) -----------------------------------------------------------------------
+def _check_spheres_and_overlaps(doc: YamlDocument, rel: str, kpi_ids: set[str], out: _Collector) -> None:
+    """Sphere and area ids are unique together (each names one sphere); overlaps name KPIs of the catalog, and no
+    KPI is on both sides (D-53)."""
+    seen = {sphere["id"] for sphere in doc.data["spheres"]}
+    for index, sphere in enumerate(doc.data["spheres"]):
+        for a_index, area in enumerate(sphere.get("areas", [])):
+            if area["id"] in seen:
+                out.add(doc, rel, ("spheres", index, "areas", a_index, "id"), "duplicate-sphere",
+                        f"the id '{area['id']}' already names a sphere or an area", "give every area its own id")
+            seen.add(area["id"])
+    for index, dup in _duplicates(o["id"] for o in doc.data.get("overlaps", [])):
+        out.add(doc, rel, ("overlaps", index, "id"), "duplicate-overlap", f"the id '{dup}' is used twice in overlaps",
+                "give every overlap its own id")
+    for index, overlap in enumerate(doc.data.get("overlaps", [])):
+        for side in ("counted", "instead_of"):
+            for k_index, kpi_id in enumerate(overlap[side]):
+                if kpi_id not in kpi_ids:
+                    out.add(doc, rel, ("overlaps", index, side, k_index), "unknown-kpi",
+                            f"overlap '{overlap['id']}' names KPI {kpi_id}, which is not in the catalog",
+                            "give the id of an existing KPI")
+        for kpi_id in sorted(set(overlap["counted"]) & set(overlap["instead_of"])):
+            out.add(doc, rel, ("overlaps", index, "instead_of"), "overlap-both-sides",
+                    f"KPI {kpi_id} is both counted and replaced in overlap '{overlap['id']}'",
+                    "list it on one side only")

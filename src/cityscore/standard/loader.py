@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from ..errors import CatalogError
 from .checks import CatalogFiles, cross_check
 from .findings import Finding, ValidationReport
+from .measurecheck import TableColumns
 from .models import (
     KPI,
     Initiative,
@@ -37,16 +38,17 @@ class _Parsed:
     rel_of: dict[int, str]
 
 
-def validate_catalog(directory: Path) -> ValidationReport:
-    """Check the catalog in ``directory`` and return all findings (an empty tuple of errors means valid)."""
-    report, _ = _validate(Path(directory))
+def validate_catalog(directory: Path, tables: TableColumns | None = None) -> ValidationReport:
+    """Check the catalog in ``directory`` and return all findings (an empty tuple of errors means valid).
+    ``tables`` (raw table → column → type) also checks the measures' tables and columns."""
+    report, _ = _validate(Path(directory), tables)
     return report
 
 
-def load_catalog(directory: Path) -> Standard:
+def load_catalog(directory: Path, tables: TableColumns | None = None) -> Standard:
     """Load the catalog in ``directory``; raise :class:`CatalogError` listing every error if it is invalid."""
     directory = Path(directory)
-    report, standard = _validate(directory)
+    report, standard = _validate(directory, tables)
     if standard is None:
         errors = report.errors
         lines = "\n".join(f"  {f.render()}" for f in errors[:20])
@@ -59,7 +61,7 @@ def load_catalog(directory: Path) -> Standard:
     return standard
 
 
-def _validate(directory: Path) -> tuple[ValidationReport, Standard | None]:
+def _validate(directory: Path, tables: TableColumns | None = None) -> tuple[ValidationReport, Standard | None]:
     parsed = _parse(directory)
     findings = list(parsed.findings)
     standard: Standard | None = None
@@ -67,7 +69,7 @@ def _validate(directory: Path) -> tuple[ValidationReport, Standard | None]:
     if parsed.files is not None:
         std_id = str(parsed.files.standard.data.get("id")) if isinstance(parsed.files.standard.data, dict) else None
         if not findings:
-            findings.extend(cross_check(parsed.files, parsed.rel_of))
+            findings.extend(cross_check(parsed.files, parsed.rel_of, tables))
         if not any(f.severity == "error" for f in findings):
             try:
                 standard = _build(parsed.files)

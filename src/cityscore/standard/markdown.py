@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .models import CATEGORIES, CATEGORY_ABBR_RU, KPI, Standard, Target
+from .models import CATEGORIES, CATEGORY_ABBR_RU, KPI, Sphere, Standard, Target
 from .views import legibility, param_label, target_label
 
 _NECESSITY = {"high": "высокая", "medium": "средняя", "low": "низкая", None: "—"}
@@ -56,8 +56,25 @@ def _categories_and_sections(std: Standard) -> list[str]:
     out += ["", "## Scoring sections (Appendix 5 п. 3)", "", "| id | section | weight | note |", "|---|---|---:|---|"]
     for s in std.sections:
         out.append(f"| `{s.id}` | {_esc(s.name.ru)} | {s.weight} | {_esc(s.note_ru)} |")
-    out += ["", "Spheres of п. 5: " + "; ".join(f"`{s.id}` — {s.name.ru}" for s in std.spheres) + ".", ""]
+    out += ["", "Spheres of п. 5 (bonus criterion 5): " + "; ".join(_sphere(s) for s in std.spheres) + ".", ""]
+    if std.overlaps:
+        out += ["## Overlapping KPIs (decisions.md D-53)", "",
+                "Both count by default; with `overlapping_kpis: count_once` the KPIs of the second column do not "
+                "count where a KPI of the first counts.", "",
+                "| id | counted | instead of | why |", "|---|---|---|---|"]
+        for o in std.overlaps:
+            out.append(f"| `{o.id}` | {', '.join(o.counted)} | {', '.join(o.instead_of)} | {_esc(o.note_en)} |")
+        out.append("")
     return out
+
+
+def _sphere(sphere: Sphere) -> str:
+    text = f"`{sphere.id}` — {sphere.name.ru}"
+    if sphere.aliases:
+        text += " (also " + ", ".join(f"«{a}»" for a in sphere.aliases) + ")"
+    if sphere.areas:
+        text += ", with the areas " + ", ".join(f"`{a.id}` {a.name.ru}" for a in sphere.areas)
+    return text
 
 
 def _initiatives(std: Standard) -> list[str]:

@@ -104,6 +104,52 @@ class Parameter(_Frozen):
         return value
 
 
+MeasureKind = Literal["share", "mean", "median", "sum", "count", "rate_per_1000", "wait_time", "daily_compliance",
+                      "ratio"]
+MEASURE_KINDS: tuple[str, ...] = ("share", "mean", "median", "sum", "count", "rate_per_1000", "wait_time",
+                                  "daily_compliance", "ratio")
+
+
+class MeasurePart(_Frozen):
+    """The numerator or the denominator of a ``ratio`` measure: a sum or a count over one raw table."""
+
+    table: str
+    kind: Literal["sum", "count"]
+    time: str
+    scope: str | None = None
+    value: str | None = None
+
+
+class Measure(_Frozen):
+    """How a KPI is computed from raw records, per settlement and civil month (``docs/catalog-format.md``).
+
+    ``scope``, ``condition``, ``value`` and ``weight`` are expressions of :mod:`cityscore.standard.expressions`.
+    """
+
+    kind: MeasureKind
+    description: str
+    table: str | None = None
+    time: str | None = None
+    scope: str | None = None
+    condition: str | None = None
+    value: str | None = None
+    weight: str | None = None
+    baseline: bool = False
+    numerator: MeasurePart | None = None
+    denominator: MeasurePart | None = None
+    norms: dict[str, Number] | None = None  # daily_compliance: the daily norm per pollutant
+    norm_column: str | None = None  # daily_compliance: the column naming the pollutant
+    group: tuple[str, ...] = ()  # wait_time, daily_compliance: the columns that, with the civil day, make a series
+    max_gap_minutes: Number | None = None  # wait_time: a longer headway is a gap in service, not a wait
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The raw tables the measure reads."""
+        if self.kind == "ratio" and self.numerator is not None and self.denominator is not None:
+            return (self.numerator.table, self.denominator.table)
+        return (self.table,) if self.table else ()
+
+
 class KPI(_Frozen):
     """One row of Appendix 4."""
 
@@ -129,11 +175,20 @@ class KPI(_Frozen):
     target_text_ru: str | None
     targets: CategoryTargets
     parameters: dict[str, Parameter] = Field(default_factory=dict)
+    measure: Measure | None = None
     provisional: bool
     provisional_reason: str | None
     near_duplicate_of: str | None = None
     reconstructed_from: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+
+    @property
+    def accumulates(self) -> bool:
+        """Whether the KPI's value is an amount that accumulates over its period (a count, a sum, complaints per
+        1 000 residents in a month): put on another period's scale by its length."""
+        if self.measure is not None:
+            return self.measure.kind in ("count", "sum", "rate_per_1000")
+        return self.unit in ("count_per_month", "count_per_year")
 
     @property
     def number(self) -> int:
@@ -234,9 +289,36 @@ class CategoryInfo(_Frozen):
     clause: str
 
 
-class Sphere(_Frozen):
+class SphereArea(_Frozen):
+    """An area п. 5 lists inside a sphere (the social sphere's «образование, культура, здравоохранение и
+    социальные услуги»): an initiative of the area belongs to the sphere."""
+
     id: str
     name: Names
+    aliases: tuple[str, ...] = ()
+
+
+class Sphere(_Frozen):
+    """A sphere of п. 5, with the other names it is known by and the areas the text lists inside it."""
+
+    id: str
+    name: Names
+    aliases: tuple[str, ...] = ()
+    areas: tuple[SphereArea, ...] = ()
+
+    def labels(self) -> tuple[str, ...]:
+        """Every name the sphere itself answers to: its id, its names in ru/en/kk and its aliases."""
+        return (self.id, self.name.ru, self.name.en, self.name.kk, *self.aliases)
+
+
+class Overlap(_Frozen):
+    """KPIs of two tables that measure the same thing (D-53): with ``overlapping_kpis = count_once`` the KPIs of
+    ``instead_of`` do not count where a KPI of ``counted`` counts."""
+
+    id: str
+    counted: tuple[str, ...]
+    instead_of: tuple[str, ...]
+    note_en: str
 
 
 class Section(_Frozen):
@@ -313,6 +395,7 @@ class Standard(_Frozen):
     categories: tuple[CategoryInfo, ...]
     spheres: tuple[Sphere, ...]
     sections: tuple[Section, ...]
+    overlaps: tuple[Overlap, ...] = ()
     normalisation: dict[str, object]
     index: dict[str, object]
     bonus: Bonus
@@ -344,6 +427,10 @@ class Standard(_Frozen):
 
     def sphere(self, sphere_id: str) -> Sphere | None:
         return next((s for s in self.spheres if s.id == sphere_id), None)
+
+    def overlaps_replacing(self, kpi_id: str) -> tuple[Overlap, ...]:
+        """The overlaps in which ``kpi_id`` is the KPI counted only when none of the others counts (D-53)."""
+        return tuple(o for o in self.overlaps if kpi_id in o.instead_of)
 
     def category(self, category: Category) -> CategoryInfo:
         return next(c for c in self.categories if c.id == category)

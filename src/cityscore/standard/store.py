@@ -19,6 +19,7 @@ from typing import Literal
 
 from ..errors import CatalogError, NotFoundError
 from .loader import load_catalog, validate_catalog
+from .measurecheck import TableColumns
 from .models import Standard
 from .yamlsource import read_yaml
 
@@ -106,10 +107,12 @@ def _fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(out)
 
 
-def import_catalog(source: Path, home: Path, *, replace: bool = False) -> CatalogRef:
-    """Validate ``source`` and store it under ``home``; raise :class:`CatalogError` and write nothing if invalid."""
+def import_catalog(source: Path, home: Path, *, replace: bool = False,
+                   tables: TableColumns | None = None) -> CatalogRef:
+    """Validate ``source`` (its measures against ``tables`` when given) and store it under ``home``; raise
+    :class:`CatalogError` and write nothing if invalid."""
     source = Path(source)
-    report = validate_catalog(source)
+    report = validate_catalog(source, tables)
     if not report.ok:
         raise CatalogError(
             f"Not imported: the catalog in {source} has {len(report.errors)} error(s); nothing was changed. "
@@ -139,7 +142,7 @@ def import_catalog(source: Path, home: Path, *, replace: bool = False) -> Catalo
                 dest = staging / path.relative_to(source)
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, dest)
-        if not validate_catalog(staging).ok:  # the copy must be as valid as the source
+        if not validate_catalog(staging, tables).ok:  # the copy must be as valid as the source
             raise CatalogError(f"Not imported: copying {source} did not reproduce a valid catalog.")
         if target.exists():
             retired = root / f".{slug}.replaced"

@@ -67,6 +67,7 @@ def kpi_detail(std: Standard, kpi: KPI) -> dict[str, object]:
             "target_text_ru": kpi.target_text_ru,
             "reconstructed_from": list(kpi.reconstructed_from),
             "notes": list(kpi.notes),
+            "measure": kpi.measure.model_dump(mode="json", exclude_none=True) if kpi.measure else None,
         }
     )
     return row

@@ -167,11 +167,84 @@ CHANGES = (
     "ALTER TABLE batches ADD COLUMN rows_replaced BIGINT DEFAULT 0",
 )
 
+LINEAGE = (
+    "ALTER TABLE raw_transit_stop_events ADD COLUMN IF NOT EXISTS cancelled BOOLEAN",
+    "ALTER TABLE kpi_values ADD COLUMN IF NOT EXISTS baseline_numerator DOUBLE",
+    "ALTER TABLE kpi_values ADD COLUMN IF NOT EXISTS baseline_denominator DOUBLE",
+    # which batches each computed KPI value was computed from: per settlement, KPI, period and raw table
+    """CREATE TABLE IF NOT EXISTS kpi_value_batches (
+        settlement VARCHAR NOT NULL,
+        kpi VARCHAR NOT NULL,
+        period_start DATE NOT NULL,
+        period_end DATE NOT NULL,
+        source_table VARCHAR NOT NULL,
+        batch_id BIGINT NOT NULL,
+        rows_used BIGINT NOT NULL,
+        role VARCHAR NOT NULL           -- value: the period itself; baseline: the same period a year earlier
+    )""",
+)
+
+PUBLISHED = (
+    # the trend of each scoring run: CityScore year to date after each month (scoring/trend.py, decisions.md D-65)
+    """CREATE TABLE IF NOT EXISTS score_trend (
+        run_id BIGINT NOT NULL,
+        settlement VARCHAR NOT NULL,
+        series VARCHAR NOT NULL,        -- run: the run's own policy; monitoring: KPIs without data left out
+        month DATE NOT NULL,            -- the first day of the month; the score is year to date through its end
+        cityscore DOUBLE NOT NULL,
+        cityscore_exact DOUBLE NOT NULL,
+        base DOUBLE NOT NULL,
+        bonus DOUBLE NOT NULL,
+        coverage DOUBLE NOT NULL,
+        band VARCHAR NOT NULL,
+        PRIMARY KEY (run_id, settlement, series, month)
+    )""",
+    # the daily monitor as stored by `cityscore score`, `demo` and `compute --grain day` (D-66)
+    "CREATE SEQUENCE IF NOT EXISTS monitor_run_ids START 1",
+    """CREATE TABLE IF NOT EXISTS monitor_runs (
+        monitor_run_id BIGINT PRIMARY KEY,
+        daily_computed_at TIMESTAMP,    -- max(computed_at) of the daily KPI values it was computed from
+        overall_cap DOUBLE,
+        standard_version VARCHAR NOT NULL,
+        trigger VARCHAR NOT NULL,       -- what stored it: a scoring run, compute --grain day
+        created_at TIMESTAMP NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS monitor_scores (
+        monitor_run_id BIGINT NOT NULL,
+        settlement VARCHAR NOT NULL,
+        as_of DATE NOT NULL,            -- the last day with daily values of the settlement (the dashboard's default)
+        policy_run_id BIGINT,           -- the scoring run whose policy chose the KPIs (NULL: the official defaults)
+        overall_day DOUBLE,
+        overall_week DOUBLE,
+        overall_month DOUBLE,
+        overall_quarter DOUBLE,
+        result_json VARCHAR NOT NULL,
+        PRIMARY KEY (monitor_run_id, settlement)
+    )""",
+)
+
+PROVENANCE = (
+    # batches written by the simulator (cityscore demo; cityscore ingest of the files of cityscore simulate), and
+    # scoring runs with a result computed from them (store/provenance.py, decisions.md D-68)
+    "ALTER TABLE batches ADD COLUMN IF NOT EXISTS simulated BOOLEAN DEFAULT false",
+    "UPDATE batches SET simulated = false WHERE simulated IS NULL",
+    "ALTER TABLE score_runs ADD COLUMN IF NOT EXISTS simulated BOOLEAN DEFAULT false",
+    "UPDATE score_runs SET simulated = false WHERE simulated IS NULL",
+    # earlier demo runs: their source is "demo <folder of the simulated files>", and the batches they loaded came
+    # from that folder
+    "UPDATE score_runs SET simulated = true WHERE source LIKE 'demo %'",
+    "UPDATE batches SET simulated = true WHERE EXISTS (SELECT 1 FROM score_runs r WHERE r.source LIKE 'demo %' "
+    "AND replace(batches.file_path, '\\', '/') LIKE '%' || replace(substr(r.source, 6), '\\', '/') || '/%')",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "batches, quarantine, observations, KPI values, scores", CORE),
     Migration(2, "raw record tables", tuple(raw_table_ddl(s) for s in SCHEMAS.values())),
     Migration(3, "quarantine fixes and dates, masked personal data; meta; data changes", (*CHANGES,
                                                                                           *_mask_existing())),
+    Migration(4, "cancelled arrivals; pooled baselines; the batches of each computed KPI value", LINEAGE),
+    Migration(5, "the stored monthly trend of each scoring run and the stored daily monitor", PUBLISHED),
+    Migration(6, "simulated batches and scoring runs on them", PROVENANCE),
 )
 
 LATEST = MIGRATIONS[-1].version

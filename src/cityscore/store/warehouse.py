@@ -86,7 +86,7 @@ class Warehouse:
         self.con.execute("SET TimeZone = 'UTC'")
         if not read_only:
             self.migrate()
-        elif self.version() < LATEST:
+        elif self.version() < LATEST or self.pending():
             raise WarehouseError(f"The warehouse {self.path} is at schema {self.version()}; open it once for writing "
                                  f"to migrate it to {LATEST}.")
 
@@ -97,17 +97,27 @@ class Warehouse:
             return 0
         return int(self.scalar("SELECT coalesce(max(version), 0) FROM schema_migrations") or 0)
 
+    def pending(self) -> list[int]:
+        """The versions of the migrations not recorded in ``schema_migrations``, gaps included (a warehouse migrated
+        by a build that had migration 5 but not yet 4 gets 4 too)."""
+        if not self.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"):
+            return [m.version for m in MIGRATIONS]
+        done = {int(r[0]) for r in self.rows("SELECT version FROM schema_migrations")}
+        return [m.version for m in MIGRATIONS if m.version not in done]
+
     def migrate(self) -> list[int]:
-        """Apply the migrations not applied yet; return their versions."""
+        """Apply the migrations not applied yet, in order (a missing one below the latest applied too); return their
+        versions."""
         self.con.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
                          "description VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)")
         current = self.version()
         if current > LATEST:
             raise WarehouseError(f"The warehouse {self.path} has schema {current}, newer than this program's {LATEST}; "
                                  "upgrade CityScore-KZ.")
+        todo = set(self.pending())
         applied = []
         for migration in MIGRATIONS:
-            if migration.version <= current:
+            if migration.version not in todo:
                 continue
             with self.transaction():
                 for statement in migration.statements:

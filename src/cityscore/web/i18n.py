@@ -53,6 +53,7 @@ _REASONS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^near-duplicate of (?P<kpi>[\d.]+) \(counted once\)$"), "reason.near_duplicate"),
     (re.compile(r"^no data \((?P<note>.*)\)$"), "reason.no_data_note"),
     (re.compile(r"^no data$"), "reason.no_data"),
+    (re.compile(r"^a \w+ target «(?P<text>.*)» is not monitored$"), "reason.not_monitored"),
 )
 
 

@@ -18,8 +18,9 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from .. import __version__
-from ..errors import NotFoundError
+from ..errors import CityScoreError, NotFoundError
 from ..publishing import Day, Repository, Year, dumps
+from ..publishing.repository import RunInfo
 from ..standard import Standard
 from . import views
 from .i18n import DEFAULT_LANG, LANG_NAMES, LANGS, Lang, Locale, parse_lang
@@ -83,14 +84,35 @@ def render(request: Request, template: str, context: dict[str, Any], *, status: 
         params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", code)]
         return f"{request.url.path}?{urlencode(params)}"
 
+    notice = simulated_notice(request.app.state.repo, context) if status < 500 else None
     html = environment().get_template(template).render(L=loc, std=std, lang_url=lang_url, request=request,
-                                                       **context)
+                                                       simulated=notice, **context)
     response = HTMLResponse(html, status_code=status)
     response.headers["Vary"] = "Cookie"
     response.headers["Content-Language"] = chosen
     if set_cookie:
         response.set_cookie(LANG_COOKIE, chosen, max_age=COOKIE_SECONDS, samesite="lax", path="/")
     return response
+
+
+def simulated_notice(repo: Repository, context: dict[str, Any]) -> dict[str, Any] | None:
+    """The banner of every page while the published run it shows (else the latest) was computed from simulated data
+    (decisions.md D-68): which message, with how many of the run's results are simulated (``n`` of ``total``)."""
+    try:
+        run = context.get("run")
+        if not isinstance(run, RunInfo):
+            year = context.get("year")
+            run = repo.run(year if isinstance(year, int) and year in repo.years() else None)
+        if not run.simulated:
+            return None
+        results = repo.results(run.year)
+    except CityScoreError:  # no scores yet, or the warehouse is busy: no banner rather than no page
+        return None
+    n = sum(1 for r in results if r.get("simulated", True))
+    result = context.get("result")
+    own = result.get("simulated", True) if isinstance(result, dict) else None
+    key = "simulated.all" if n == len(results) else "simulated.this" if own else "simulated.some"
+    return {"key": key, "n": n, "total": len(results), "year": run.year}
 
 
 def render_error(request: Request, status: int, detail: str) -> HTMLResponse:

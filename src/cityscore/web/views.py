@@ -9,6 +9,7 @@ template shows a banner while data changed after the run.
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from datetime import date
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 from ..errors import NotFoundError
 from ..publishing import Repository
 from ..scoring import ScoringPolicy
+from ..scoring.normalise import STABILISATION_LINEAR_SPAN
 from ..standard import Standard
 from ..standard.models import KPI, Target
 from ..standard.views import param_label
@@ -118,6 +120,47 @@ def _target_of(kpi: KPI | None, category: str) -> Target | None:
     return kpi.targets.target(category) if kpi else None  # type: ignore[arg-type]
 
 
+DYNAMIC_KINDS = ("reduction", "growth", "stabilisation")
+# the rules of scoring/normalise.py for dynamic targets (KpiOutcome.rule) → the message that explains each
+_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^(?P<kind>reduction|growth): min\(change / target change, 1\)$"), "why.rule.ratio.{kind}"),
+    (re.compile(r"^(?P<kind>reduction|growth): any change$"), "why.rule.any.{kind}"),
+    (re.compile(r"^(?P<kind>reduction|growth)$"), "why.rule.at_least"),
+    (re.compile(r"^stabilisation \((?P<mode>linear|binary)\)$"), "why.rule.stabilisation.{mode}"),
+)
+
+
+def lineage_url(kato: str, kpi_id: str, year: int) -> str:
+    """The API's lineage of one KPI value: score → annual value → monthly values → batches → standard and policy."""
+    return f"/api/v1/settlements/{kato}/kpis/{kpi_id}/lineage?year={year}"
+
+
+def why_this_score(outcome: dict[str, Any]) -> dict[str, Any] | None:
+    """For a KPI with a dynamic target (reduction, growth, stabilisation): its baseline, the change and the rule
+    applied, as numbers and message keys for the template; None for the other targets. ``change`` is the change of
+    the value in % of the baseline (+ up, − down); ``improvement`` the change the target counts (+ better)."""
+    kind = outcome.get("target_kind")
+    if kind not in DYNAMIC_KINDS:
+        return None
+    actual, baseline = outcome.get("actual"), outcome.get("baseline")
+    change = 100.0 * (actual - baseline) / abs(baseline) if actual is not None and baseline else None
+    rule, key, goal = outcome.get("rule"), None, outcome.get("target")
+    if baseline == 0 and actual is not None:  # no percentage change from 0 (the rule names only the kind then)
+        key = f"why.rule.zero_baseline.{kind}"
+    for pattern, template in _RULES if key is None else ():
+        match = pattern.match(rule or "")
+        if match:
+            key = template.format(**match.groupdict())
+            break
+    if key == "why.rule.at_least" and goal is None:
+        key = None
+    goal_key = (f"why.goal.{kind}" if kind == "stabilisation" or goal is not None else f"why.goal.{kind}.any")
+    return {"kind": kind, "actual": actual, "baseline": baseline, "change": change,
+            "improvement": outcome.get("achieved"), "goal": goal, "goal_key": goal_key, "score": outcome.get("score"),
+            "has_baseline": baseline is not None, "rule_key": key, "rule": rule, "span": STABILISATION_LINEAR_SPAN,
+            "goal_digits": 0 if goal is None or float(goal).is_integer() else 1}
+
+
 def settlement_page(repo: Repository, loc: Locale, kato: str, year: int) -> dict[str, Any]:
     settlement = repo.settlement(kato)
     run = repo.run(year)
@@ -139,11 +182,14 @@ def settlement_page(repo: Repository, loc: Locale, kato: str, year: int) -> dict
                          "target": target.text if target else outcome.get("target_text"),
                          "score": outcome["score"], "weight": outcome["weight"],
                          "points_at_stake": outcome["points_at_stake"], "provisional": outcome.get("provisional"),
-                         "periodicity": kpi.periodicity if kpi else None})
+                         "periodicity": kpi.periodicity if kpi else None, "why": why_this_score(outcome),
+                         "lineage": lineage_url(settlement.kato, kpi_id, run.year)})
         sections.append({"id": section.id, "name": loc.name(section), "weight": float(section.weight),
                          "index": detail["index"] if detail else None,
                          "effective_weight": detail["weight"] if detail else 0.0,
-                         "redistributed": bool(detail and detail["redistributed"]), "kpis": rows})
+                         "redistributed": bool(detail and detail["redistributed"]), "kpis": rows,
+                         # one KPI holds the whole section: its score is the section's index (D-69)
+                         "sole": rows[0] if len(rows) == 1 else None})
     not_counted = []
     for kpi_id, reason in result["not_counted"].items():
         kpi = std.kpi(kpi_id)
@@ -156,22 +202,23 @@ def settlement_page(repo: Repository, loc: Locale, kato: str, year: int) -> dict
                              "target_text": (t.text if (t := _target_of(kpi, settlement.category)) else
                                              item.get("target_text"))})
     bonus = list(result["additional_initiatives"])
-    try:
-        trend = repo.trend(settlement.kato, run.year)
-    except NotFoundError:
-        trend = []
+    trend = repo.trend(settlement.kato, run.year)  # the official score month by month: it ends at the headline
+    trend_monitoring = repo.trend(settlement.kato, run.year, "monitoring")  # drawn beside it, labelled
     peers = repo.results(run.year, settlement.category)
     return {"settlement": settlement, "name": loc.name(settlement), "region": loc.name(region) if region else "",
             "run": run, "year": run.year, "years": repo.years(), "stale": repo.staleness(run.year), "result": result,
             "sections": sections, "not_counted": not_counted, "improvements": improvements, "bonus": bonus,
-            "trend": trend,
+            "trend": trend, "trend_monitoring": trend_monitoring,
             "peers": len(peers), "colour": band_colour(result["band_id"]),
             "band": band_name(std, loc, result["band_id"]),
             "bands": bands(std, loc)}
 
 
 def monitor_view(repo: Repository, loc: Locale, kato: str, as_of: date | None) -> dict[str, Any]:
-    """The monitor table; ``available`` is False (with the reason) when there are no daily values."""
+    """The monitor table (the API's monitor, :mod:`cityscore.scoring.daily`); ``available`` is False (with the
+    reason) when there are no daily values. Each row says whether the KPI has a day score and whether its daily
+    values are put on a monthly scale; ``left_out`` lists the KPIs with daily values that do not count, with why;
+    ``overall_cap`` is the most one KPI counts in the overall (decisions.md D-39, D-63)."""
     settlement = repo.settlement(kato)
     try:
         data = repo.monitor(settlement.kato, as_of)
@@ -179,13 +226,23 @@ def monitor_view(repo: Repository, loc: Locale, kato: str, as_of: date | None) -
         return {"available": False, "reason": str(exc), "kato": settlement.kato}
     rows = []
     order = {k.id: i for i, k in enumerate(repo.std.kpis)}
+    how: dict[str, dict[str, Any]] = data.get("kpis", {})
     for metric in sorted(data["metrics"], key=lambda m: order.get(m, 999)):
         kpi = repo.std.kpi(metric)
+        detail = how.get(metric, {})
         rows.append({"id": metric, "name": loc.name(kpi) if kpi else metric,
-                     "scores": [data["metrics"][metric].get(w) for w in WINDOW_ORDER]})
+                     "scores": [data["metrics"][metric].get(w) for w in WINDOW_ORDER],
+                     "day_score": detail.get("day_score", True), "monthly": detail.get("monthly", False),
+                     "target_kind": detail.get("target_kind")})
+    left_out = []
+    for kpi_id, reason in sorted(data.get("left_out", {}).items(), key=lambda kv: order.get(kv[0], 999)):
+        kpi = repo.std.kpi(kpi_id)
+        left_out.append({"id": kpi_id, "name": loc.name(kpi) if kpi else kpi_id, "reason": loc.reason(reason)})
     return {"available": True, "kato": settlement.kato, "as_of": data["as_of"], "first_day": data["first_day"],
             "last_day": data["last_day"], "windows": [{"id": w, **data["windows"][w]} for w in WINDOW_ORDER],
-            "rows": rows, "overall": [data["overall"].get(w) for w in WINDOW_ORDER]}
+            "rows": rows, "overall": [data["overall"].get(w) for w in WINDOW_ORDER],
+            "overall_cap": data.get("overall_cap"), "year": data.get("year"), "left_out": left_out,
+            "monthly": any(r["monthly"] for r in rows), "no_day": any(not r["day_score"] for r in rows)}
 
 
 def kpi_page(repo: Repository, loc: Locale, kpi_id: str, year: int | None) -> dict[str, Any]:

@@ -23,9 +23,11 @@ starts with ``google_transit`` (``google_transit/``, ``google_transit_partial/``
 rows are rejected (``no-route``).
 
 Skipped and rejected updates. A stop_time_update with ``schedule_relationship`` ``SKIPPED`` or ``NO_DATA`` (and every
-update of a ``CANCELED`` trip) has no arrival to measure and is left out; their number is stated in a note. An update
-that is none of these and has neither ``arrival.time`` nor ``departure.time`` is rejected (``no-time``), as is one
-without ``stop_id`` (``no-stop-id``), ``trip_id`` (``no-trip-id``) or route (``no-route``).
+update of a ``CANCELED`` trip) has no arrival to measure and is left out; their number is stated in a note. KPI 4.2
+counts a cancelled trip's timetabled arrivals as not served (decisions.md D-48), but a TripUpdates feed does not carry
+the timetable of a cancelled trip: deliver them as ``transit_stop_events`` rows with ``cancelled`` true and their
+``scheduled_at``. An update that is none of these and has neither ``arrival.time`` nor ``departure.time`` is rejected
+(``no-time``), as is one without ``stop_id`` (``no-stop-id``), ``trip_id`` (``no-trip-id``) or route (``no-route``).
 
 Assumptions. ``time`` is the arrival the feed reports; in a TripUpdates snapshot it is an observed time for stops
 already served and a *prediction* for the stops ahead (a note counts the updates later than the feed's header

@@ -94,15 +94,24 @@
     },
 
     trend: function (el, data, chart) {
+      // the official CityScore year to date; the monitoring-mode line only beside it, dashed and named in the legend
+      var series = [{ name: data.labels.score, type: "line", data: data.points.map(function (p) { return p.cityscore; }),
+                      symbolSize: 7, lineStyle: { width: 3, color: "#0b5cad" }, itemStyle: { color: "#0b5cad" },
+                      areaStyle: { color: "rgba(11,92,173,0.08)" } }];
+      var monitoring = data.monitoring || [];
+      if (monitoring.length) {
+        series.push({ name: data.labels.monitoring, type: "line", data: monitoring.map(function (p) { return p.cityscore; }),
+                      symbolSize: 5, lineStyle: { width: 2, type: "dashed", color: "#8a8f98" },
+                      itemStyle: { color: "#8a8f98" } });
+      }
       chart.setOption({
         animation: false,
-        grid: { left: 44, right: 16, top: 24, bottom: 32 },
+        grid: { left: 44, right: 16, top: monitoring.length ? 40 : 24, bottom: 32 },
+        legend: monitoring.length ? { top: 0, data: [data.labels.score, data.labels.monitoring] } : undefined,
         tooltip: { trigger: "axis", valueFormatter: function (v) { return fmt(v, 1); } },
         xAxis: { type: "category", data: data.months, boundaryGap: false },
         yAxis: { type: "value", min: 0, max: 100 },
-        series: [{ name: data.labels.score, type: "line", data: data.points.map(function (p) { return p.cityscore; }),
-                   symbolSize: 7, lineStyle: { width: 3, color: "#0b5cad" }, itemStyle: { color: "#0b5cad" },
-                   areaStyle: { color: "rgba(11,92,173,0.08)" } }]
+        series: series
       });
       el.setAttribute("data-ready", "true");
     },
