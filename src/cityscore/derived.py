@@ -27,6 +27,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from .errors import NotFoundError
 from .publishing.finite import finite
 from .scoring import Evidence, Observation, ScoreRun, ScoringPolicy
 from .scoring.daily import QUARTER_DAYS, DailyValue, SettlementMonitor, settlement_monitor
@@ -123,6 +124,9 @@ def compute_monitors(reader: Reader, std: Standard, registry: Registry, *, settl
         if day.year not in policies:
             policies[day.year] = monitor_policy(reader, day.year)
         run_id, policy = policies[day.year]
+        if settlement is not None and (day < span[0] or (day - span[1]).days >= QUARTER_DAYS):
+            raise NotFoundError(f"{found.name_ru} ({kato}) has no daily KPI values in the {QUARTER_DAYS} days up to "
+                                f"{day.isoformat()}: they run from {span[0].isoformat()} to {span[1].isoformat()}.")
         out.append((run_id, settlement_monitor(std, policy, settlement=kato, category=found.category, values=values,
                                                as_of=day, span=span, overall_cap=overall_cap)))
     return out

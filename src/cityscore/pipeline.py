@@ -12,6 +12,7 @@ from datetime import datetime
 
 import pyarrow as pa
 
+from .errors import CityScoreError
 from .measures import KpiValue, LineageRow, compute, measured_kpis
 from .scoring import Evidence, Observation, ScoreRun, ScoringPolicy
 from .scoring.views import result_json
@@ -19,6 +20,10 @@ from .settlements import Registry
 from .standard import Standard
 from .store.provenance import simulated_settlements
 from .store.warehouse import Warehouse, utcnow
+
+
+class StandardMismatchError(CityScoreError):
+    """Stored KPI values were computed under another version of the standard than the one in force."""
 
 
 def compute_kpis(wh: Warehouse, std: Standard, registry: Registry, policy: ScoringPolicy, *, year: int,
@@ -75,6 +80,26 @@ def compute_kpis(wh: Warehouse, std: Standard, registry: Registry, policy: Scori
                                f"SELECT {', '.join(batches.column_names)} FROM lineage")
                 wh.con.unregister("lineage")
     return values
+
+
+def check_standard_of_values(wh: Warehouse, std: Standard, year: int) -> None:
+    """Refuse to score ``year`` under ``std`` when its stored KPI values (monthly, or daily for the monitor) were
+    computed under another version of the standard: the run would be labelled with one definition and hold numbers
+    of another."""
+    rows = wh.rows("SELECT CASE WHEN period_end > period_start THEN 'month' ELSE 'day' END AS grain, "
+                   "standard_version FROM kpi_values WHERE year(period_start) = ? AND standard_version <> ? "
+                   "GROUP BY ALL ORDER BY ALL", [year, std.id])
+    if not rows:
+        return
+    found = "; ".join(f"{ {'month': 'monthly', 'day': 'daily'}[str(grain)]} values under '{version}'"
+                      for grain, version in rows)
+    grains = sorted({str(grain) for grain, _ in rows})
+    again = " and ".join(f"`cityscore compute --year {year} --standard '{std.id}'"
+                         + (" --grain day" if g == "day" else "") + "`" for g in grains)
+    raise StandardMismatchError(
+        f"The KPI values of {year} in {wh.path} were computed under another standard ({found}), not '{std.id}', "
+        f"the standard this run would be labelled with. Compute them again under it ({again}), or score with "
+        f"--standard '{rows[0][1]}'.")
 
 
 # a stored value that is not a finite number never reaches scoring (ingestion rejects them; this is the second line)

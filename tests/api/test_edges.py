@@ -43,7 +43,8 @@ def test_an_extreme_monitor_date_is_a_422_with_the_range(client: TestClient, day
 def test_the_window_is_inclusive(client: TestClient) -> None:
     url = f"/api/v1/settlements/{ASTANA}/monitor"
     for day in ("2000-01-01", "2100-12-31"):
-        assert client.get(url, params={"as_of": day}).json()["as_of"] == day
+        answer = client.get(url, params={"as_of": day})  # inside the window: accepted; no daily values then
+        assert answer.status_code == 404 and "they run from" in answer.json()["error"]
         assert client.get(f"/settlements/{ASTANA}", params={"as_of": day}).status_code == 200
     for day in ("1999-12-31", "2101-01-01"):
         assert_api_422(client.get(url, params={"as_of": day}), "as_of", "2000-01-01", "2100-12-31")

@@ -62,3 +62,16 @@ def test_explain_shows_the_same_chain(client: TestClient, demo: Demo) -> None:
     assert api["batches"][0]["file_name"] in table.output and "469/НК-2025" in table.output
     missing = CliRunner().invoke(app, ["explain", ALMATY, "1.8", "--db", str(demo.root / "none.duckdb")])
     assert missing.exit_code == 1 and "Traceback" not in missing.output
+
+
+def test_explain_keeps_numbers_and_hashes_whole(client: TestClient, demo: Demo) -> None:
+    api = client.get(f"/api/v1/settlements/{ALMATY}/kpis/4.5/lineage").json()  # weighted by validations
+    narrow = CliRunner().invoke(app, ["explain", ALMATY, "4.5", "--db", str(demo.db)], env={"COLUMNS": "80"})
+    assert narrow.exit_code == 0, narrow.output
+    first = api["monthly"][0]
+    whole = f"{int(first['denominator']):,}".replace(",", "\u00a0")
+    assert whole in narrow.output  # a number is never broken over two lines
+    assert "".join(narrow.output.split()).count(api["batches"][0]["sha256"]) >= 1  # the hash is shown whole
+    assert first["rows_used"] < first["denominator"]  # rows, not the validations they count
+    unknown = CliRunner().invoke(app, ["explain", ALMATY, "99.9", "--db", str(demo.db)])
+    assert unknown.exit_code == 1 and "cityscore standard kpis" in unknown.output

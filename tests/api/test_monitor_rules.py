@@ -157,3 +157,10 @@ def test_no_request_scores_anything(db: Path, monkeypatch: pytest.MonkeyPatch) -
                     "/api/v1/scores", "/"):
             assert client.get(url).status_code == 200, url
         assert client.get(f"/api/v1/settlements/{ASTANA}/score").json()["trend"]
+
+
+def test_a_day_outside_the_daily_values_is_a_clear_404(client: TestClient) -> None:
+    for day in ("2025-06-30", "2030-01-01"):
+        response = client.get(f"/api/v1/settlements/750000000/monitor?as_of={day}")
+        assert response.status_code == 404, day
+        assert "they run from" in response.json()["error"]

@@ -63,3 +63,11 @@ def test_a_mixed_warehouse_marks_each_result(mixed_client: TestClient) -> None:
     assert flags == {KASKELEN: False, other: True}
     assert mixed_client.get(f"/api/v1/settlements/{KASKELEN}/score").json()["simulated"] is False
     assert mixed_client.get(f"/api/v1/settlements/{other}/score").json()["simulated"] is True
+
+
+def test_the_settlement_csv_says_simulated_too(client: TestClient) -> None:
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(client.get("/api/v1/settlements/750000000/score?format=csv").text)))
+    assert rows and {r["simulated"] for r in rows} == {"True"}  # as every boolean of the CSV exports

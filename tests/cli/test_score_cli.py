@@ -7,7 +7,7 @@ import io
 import json
 from pathlib import Path
 
-from ..conftest import REPO, Cli
+from ..conftest import REPO, Cli, Demo
 
 EXAMPLES = REPO / "docs" / "examples"
 OBS = str(EXAMPLES / "observations.csv")
@@ -99,3 +99,43 @@ def test_monitor_command(cli: Cli, tmp_path: Path) -> None:
     assert data["input"]["rejected"] == 1
     out = cli("monitor", "--records", str(path), "--as-of", "2026-03-30")[1]
     assert "as of 2026-03-30" in out and "overall" in out
+
+
+def test_score_refuses_values_computed_under_another_standard(cli: Cli, tmp_path: Path) -> None:
+    from datetime import date, datetime
+
+    from cityscore.store import Warehouse
+
+    db = tmp_path / "wh.duckdb"
+    with Warehouse(db) as wh:
+        for start, end in ((date(2026, 3, 1), date(2026, 3, 31)), (date(2026, 3, 5), date(2026, 3, 5))):
+            wh.con.execute("INSERT INTO kpi_values (settlement, kpi, period_start, period_end, value, numerator, "
+                           "denominator, measure, source_table, rows_used, standard_version, computed_at) VALUES "
+                           "('710000000', '1.8', ?, ?, 50, 1, 2, 'share', 'contact_center_calls', 2, "
+                           "'469/НК-2025/изм-1', ?)", [start, end, datetime(2026, 4, 1)])
+    code, out = cli("score", "--year", "2026", "--db", str(db), ok=False)
+    out = " ".join(out.split())
+    assert code == 1 and "Traceback" not in out
+    assert "monthly values under '469/НК-2025/изм-1'" in out and "daily values under" in out
+    assert "cityscore compute --year 2026 --standard '469/НК-2025' --grain day" in out
+    with Warehouse(db) as wh:
+        assert wh.scalar("SELECT count(*) FROM score_runs") == 0  # nothing stored
+
+
+def test_explaining_one_settlement_stores_no_run(cli: Cli, demo: Demo, tmp_path: Path) -> None:
+    import shutil
+
+    import duckdb
+
+    demo_copy = tmp_path / "copy.duckdb"
+    shutil.copy(demo.db, demo_copy)
+
+    def runs() -> int:
+        with duckdb.connect(str(demo_copy), read_only=True) as con:
+            found = con.execute("SELECT count(*) FROM score_runs").fetchone()
+        return int(found[0]) if found else 0
+
+    before = runs()
+    code, out = cli("score", "--year", "2026", "--db", str(demo_copy), "--settlement", "750000000")
+    assert code == 0 and "Not stored" in " ".join(out.split())
+    assert runs() == before

@@ -136,7 +136,9 @@ def test_value_tables_and_table_guessing(wh: Warehouse, std: Standard, tmp_path:
     assert [(e.row, e.code) for e in report.errors] == [(3, "duplicate")]
     again = tmp_path / "obs2.csv"
     again.write_text("settlement,kpi,period_start,period_end,value\n710000000,1.9,2026-06-01,2026-06-30,70\n")
-    assert [e.code for e in load(wh, std, again).errors] == ["already-stored"]
+    stored = load(wh, std, again).errors
+    assert [e.code for e in stored] == ["already-stored"]
+    assert f"`cityscore batches --delete {report.batch_id}`" in stored[0].message  # a command that exists
     assert guess_table(["request_id", "settlement", "opened_at", "category"]) == "service_requests"
     assert guess_table(["case_id", "kato", "open_dt", "category"]) == "service_requests"  # other header names
     with pytest.raises(IngestError, match="No table matches"):

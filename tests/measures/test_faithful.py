@@ -99,8 +99,13 @@ def test_accidents_and_incidents_per_million_trips(wh: Warehouse, std: Standard)
         {"settlement": ASTANA, "validated_at": at("2026-06-11 03:00"), "route_id": "1", "payment_type": "cash",
          "validations": 500_000},
     ])
-    value = values_of(wh, std)[("4.7", date(2026, 6, 1))]
+    values = values_of(wh, std)
+    value = values[("4.7", date(2026, 6, 1))]
     assert (value.numerator, value.denominator, value.value) == (3, 2_000_000, 1.5)  # type: ignore[attr-defined]
+    # the rows used are rows, not the validations they count: 2 incident rows in scope and 2 validation rows
+    assert value.rows_used == 4  # type: ignore[attr-defined]
+    assert values[("4.5", date(2026, 6, 1))].rows_used == 2  # type: ignore[attr-defined]
+    assert values[("4.3", date(2026, 6, 1))].rows_used == 2  # type: ignore[attr-defined]
 
 
 def trips(year: int, month: int, minutes: float, n: int) -> list[dict[str, object]]:

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from cityscore.scoring import ScoringPolicy
-from cityscore.scoring.daily import DAYS_PER_MONTH, DailyValue, settlement_monitor
+from cityscore.scoring.daily import DAYS_PER_MONTH, DailyValue, MonitoredKpi, plan, settlement_monitor
 from cityscore.scoring.monitor import MonitorRecord, metric_score
 from cityscore.standard import Standard
 
@@ -29,8 +29,13 @@ def test_only_kpis_that_count_for_the_category_and_stage(std: Standard) -> None:
         "10.1", 3, numerator=1, denominator=2)
     result = settlement_monitor(std, ScoringPolicy(), settlement=KASKELEN, category="district", values=values)
     assert list(result.metrics) == ["1.8"]
-    assert result.left_out == {"7.5": "initiative 7 is due from 2029", "10.1": "does not apply to district settlements"}
+    reasons = {k: v for k, v in result.left_out.items() if v != "no daily values"}
+    assert reasons == {"7.5": "initiative 7 is due from 2029", "10.1": "does not apply to district settlements"}
     assert result.metrics["1.8"]["week"] == pytest.approx(70 / 70)  # 70 % against ≥ 70 %
+    # every other KPI that counts for a district centre is listed as without daily values: nothing is hidden
+    counting = {k.id for k in std.kpis if isinstance(plan(std, k, "district", 2026, ScoringPolicy()), MonitoredKpi)}
+    assert {k for k, v in result.left_out.items() if v == "no daily values"} == counting - {"1.8"}
+    assert "1.20" in result.left_out and "1.16" in result.left_out
 
 
 def test_a_reduction_is_judged_against_its_baseline(std: Standard) -> None:
@@ -101,7 +106,8 @@ def test_the_policy_decides_what_counts(std: Standard) -> None:
     values = days("7.5", 3, numerator=1, denominator=2)
     counted = settlement_monitor(std, ScoringPolicy(not_started="counted"), settlement=KASKELEN,
                                  category="district", values=values)
-    assert "7.5" in counted.metrics and not counted.left_out
+    assert "7.5" in counted.metrics and "7.5" not in counted.left_out
+    assert set(counted.left_out.values()) == {"no daily values"}
 
 
 def test_windows_and_span(std: Standard) -> None:

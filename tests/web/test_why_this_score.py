@@ -138,3 +138,11 @@ def test_the_rule_applied_is_named(outcome: dict[str, Any], key: str | None) -> 
     assert why is not None and why["rule_key"] == key and why["rule"] == outcome["rule"]
     if outcome["baseline"]:
         assert why["change"] == 100 * (outcome["actual"] - outcome["baseline"]) / outcome["baseline"]
+
+
+def test_a_kpi_of_several_parts_shows_each_part(page_client: TestClient, stored: dict[str, Any]) -> None:
+    kato = _with(stored, lambda o: bool((o.get("input") or {}).get("components")))
+    outcome = next(o for o in stored[kato]["kpis"].values() if (o.get("input") or {}).get("components"))
+    text = _text(page_client.get(f"/settlements/{kato}").text)
+    for name in outcome["input"]["components"]:
+        assert f"{name}:" in text  # not "—"

@@ -181,7 +181,7 @@ def settlement_score(r: RepoDep, kato: KATO, fmt: FormatQuery = TableFormat.json
     data = {"standard_version": run.standard_version, "policy": run.policy, "year": run.year, "run_id": run.run_id,
             **result, "trend": r.trend(kato, run.year),
             "trend_monitoring": r.trend(kato, run.year, "monitoring"), "stale": r.staleness(run.year).to_json()}
-    rows = [{"kpi": k, **v} for k, v in result["kpis"].items()]
+    rows = [{"kpi": k, **v, "simulated": result.get("simulated", False)} for k, v in result["kpis"].items()]
     return table(data, rows, fmt, f"score-{kato}-{run.year}", kept=(r, ("score", run.run_id, kato)))
 
 

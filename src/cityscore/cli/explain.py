@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from ..errors import NotFoundError
 from ..publishing import Repository
 from ..settlements import load_registry
 from ..store.warehouse import default_path
@@ -17,9 +19,21 @@ from .output import Column, OutputFormat, console, print_csv, print_json, print_
 def _num(value: Any, digits: int = 2) -> str:
     if value is None:
         return "—"
+    if isinstance(value, float) and value.is_integer() and abs(value) >= 1000:
+        value = int(value)  # a count
     if isinstance(value, float):
-        return f"{value:,.{digits}f}".replace(",", " ")
+        return f"{value:,.{digits}f}".replace(",", "\u00a0")  # a no-break space: a number never wraps
+    if isinstance(value, int):
+        return f"{value:,}".replace(",", "\u00a0")
     return str(value)
+
+
+def _period(start: str, end: str) -> str:
+    """``2026-03`` for a whole civil month, else ``start … end``."""
+    first, last = date.fromisoformat(start), date.fromisoformat(end)
+    if first.day == 1 and (last + timedelta(days=1)).day == 1 and first.month == last.month:
+        return start[:7]
+    return f"{start} … {end}"
 
 
 @domain_errors
@@ -38,7 +52,10 @@ def explain(
     lineage."""
     registry = load_registry()
     kato = find_settlement(registry, settlement).kato
-    repo = Repository(db or default_path(), standard(standard_ref), registry)
+    std = standard(standard_ref)
+    if std.kpi(kpi) is None:
+        raise NotFoundError(f"No KPI '{kpi}' in {std.id}: `cityscore standard kpis` lists them.")
+    repo = Repository(db or default_path(), std, registry)
     data = repo.lineage(kato, kpi, year)
     if fmt is OutputFormat.json:
         print_json(data)
@@ -57,6 +74,9 @@ def explain(
                   f"rule: {score.get('rule') or '—'}; points at stake {_num(score.get('points_at_stake'))}")
     else:
         out.print(f"Does not count: {data['not_counted_reason'] or 'no outcome stored'}")
+    if score and not score.get("has_data", True):
+        out.print(f"[yellow]No data for {data['year']}: the KPI scores 0 in the official rating "
+                  "(missing_data = zero, decisions.md D-21).[/]")
     annual = data["annual"] or {}
     if annual:
         out.print(f"Annual value {_num(annual.get('value'))} ({annual.get('method')}, {annual.get('observations')} "
@@ -66,22 +86,23 @@ def explain(
         out.print(f"Measure ({data['measure']['kind']}): {data['measure']['description']}")
     source = {"computed": "computed from raw records", "sent": "sent as values", "none": "no values"}[data["source"]]
     print_table(data["monthly"], [
-        Column("Period", lambda m: f"{m['period_start']} … {m['period_end']}", no_wrap=True),
-        Column("Value", lambda m: _num(m["value"]), justify="right"),
-        Column("Numerator", lambda m: _num(m["numerator"]), justify="right"),
-        Column("Denominator", lambda m: _num(m["denominator"]), justify="right"),
-        Column("Baseline", lambda m: _num(m["baseline"]), justify="right"),
-        Column("Rows", lambda m: _num(m.get("rows_used", 1)), justify="right"),
+        Column("Period", lambda m: _period(m["period_start"], m["period_end"]), no_wrap=True),
+        Column("Value", lambda m: _num(m["value"]), justify="right", no_wrap=True),
+        Column("Numerator", lambda m: _num(m["numerator"]), justify="right", no_wrap=True),
+        Column("Denominator", lambda m: _num(m["denominator"]), justify="right", no_wrap=True),
+        Column("Baseline", lambda m: _num(m["baseline"]), justify="right", no_wrap=True),
+        Column("Rows", lambda m: _num(m["rows_used"]) if "rows_used" in m else f"row {m['row']}",
+               justify="right", no_wrap=True),
     ], title=f"Values of {data['year']} ({source})")
     print_table(data["batches"], [
-        Column("Batch", lambda b: b["batch_id"], justify="right"),
-        Column("File", lambda b: b["file_name"] or "—"),
-        Column("SHA-256", lambda b: (b["sha256"] or "—")[:16] + "…", no_wrap=True),
-        Column("Table", lambda b: b["table"]),
-        Column("Rows used", lambda b: b["rows_used"], justify="right"),
-        Column("Ingested at", lambda b: (b["ingested_at"] or "—")[:19], no_wrap=True),
+        Column("Batch", lambda b: b["batch_id"], justify="right", no_wrap=True),
+        Column("File", lambda b: b["file_name"] or "—", fold=True),
+        Column("Rows used", lambda b: _num(b["rows_used"]), justify="right", no_wrap=True),
+        Column("Ingested at (UTC)", lambda b: (b["ingested_at"] or "—")[:16].replace("T", " "), no_wrap=True),
         Column("For", lambda b: ", ".join(b["roles"])),
     ], title="Batches")
+    for b in data["batches"]:
+        out.print(f"  batch {b['batch_id']} ({b['table']}): SHA-256 {b['sha256'] or '—'}", soft_wrap=True)
     run = data["run"]
     out.print(f"Standard {data['standard_version']} · policy {run.get('policy_name') or 'official'} · run "
               f"{run['run_id']} of {run['created_at'][:19]}")

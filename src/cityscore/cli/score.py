@@ -15,7 +15,7 @@ from rich.table import Table as RichTable
 from ..derived import compute_monitors, store_published
 from ..errors import NotFoundError
 from ..ingest import ReadReport, read_evidence, read_monitor_records, read_observations
-from ..pipeline import evidence_input, scoring_input, store_scores
+from ..pipeline import check_standard_of_values, evidence_input, scoring_input, store_scores
 from ..publishing.window import DAYS_TEXT, in_days
 from ..scoring import WINDOWS, Evidence, Observation, ScoringPolicy, monitor, score_year
 from ..scoring.engine import KpiOutcome, SettlementResult
@@ -90,7 +90,8 @@ def score(
     ] = None,
     category: Annotated[str | None, typer.Option("--category", "-c", help="Only this category.")] = None,
     settlement: Annotated[
-        str | None, typer.Option("--settlement", "-s", help="Explain this settlement (KATO code or name).")
+        str | None, typer.Option("--settlement", "-s", help="Explain this settlement (KATO code or name); the run "
+                                                           "is not stored.")
     ] = None,
     all_settlements: Annotated[
         bool, typer.Option("--all-settlements", help="Rate every settlement of the registry, not only those in "
@@ -130,6 +131,7 @@ def score(
                 err_console.print(f"[yellow]The KPI values of {year} are stale: since they were computed "
                                   f"({stale.since:%Y-%m-%d %H:%M} UTC) the data changed — {escape(stale.describe())}. "
                                   f"Run `cityscore compute --year {year}` first; scoring them as they are.[/]")
+            check_standard_of_values(wh, std, year)
             rows = scoring_input(wh, (year - 1, year))
             if not rows:
                 raise NotFoundError(f"The warehouse {wh.path} has no KPI values for {year}: ingest data and run "
@@ -143,11 +145,15 @@ def score(
                 simulated |= _simulated_rows(additional, extra)
             run = score_year(std, policy, registry, observations=rows, evidence=evidence, year=year,
                              settlements=chosen)
-            run_id = store_scores(wh, std, registry, run, source=str(wh.path), simulated=simulated)
-            monitored = store_published(wh, std, registry, run, run_id, observations=rows, evidence=evidence)
-            err_console.print(f"[dim]Stored as scoring run {run_id} in {wh.path}, with its monthly trend"
-                              + (" and the daily monitor." if monitored is not None else " (no daily values to "
-                                 "monitor: `cityscore compute --grain day`).") + "[/]")
+            if settlement is not None:  # explaining one settlement publishes nothing
+                err_console.print("[dim]Not stored: --settlement explains one settlement; `cityscore score --year "
+                                  f"{year}` without it stores and publishes the run.[/]")
+            else:
+                run_id = store_scores(wh, std, registry, run, source=str(wh.path), simulated=simulated)
+                monitored = store_published(wh, std, registry, run, run_id, observations=rows, evidence=evidence)
+                err_console.print(f"[dim]Stored as scoring run {run_id} in {wh.path}, with its monthly trend"
+                                  + (" and the daily monitor." if monitored is not None else " (no daily values "
+                                     "to monitor: `cityscore compute --grain day`).") + "[/]")
     results = [r for r in run.results if category is None or r.category == category]
     if settlement is not None:
         found = find_settlement(registry, settlement)

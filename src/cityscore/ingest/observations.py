@@ -82,8 +82,8 @@ def parse_observation_rows(file: str, header: list[str], rows: list[tuple[int, d
                 if row.ok and start <= observation.period_end and observation.period_start <= end:
                     row.error("period_start", "already-stored",
                               f"KPI {observation.kpi} of {observation.settlement} for {start}…{end} is already in the "
-                              f"warehouse (batch {batch}); delete that batch to replace it (cityscore batches delete "
-                              f"{batch})")
+                              f"warehouse (batch {batch}); to replace it, `cityscore batches --delete {batch}` removes "
+                              "that whole file's rows, then load a file with all of them, corrected")
         if row.ok and observation is not None:
             accepted.append(observation)
             seen.setdefault((observation.settlement, observation.kpi, observation.component), []).append(

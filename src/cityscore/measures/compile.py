@@ -187,8 +187,8 @@ class _Compiler:
             elif p.kind == "rate_per_1000":
                 out[f"{key}__num"] = counted
                 out[f"{key}__den"] = t.p_population.max()
-            if w is not None or p.kind not in ("share", "mean", "count"):
-                out[f"{key}__rows"] = rows
+            if w is not None or p.weight is not None or p.kind not in ("share", "mean", "count"):
+                out[f"{key}__rows"] = rows  # the rows themselves, where the denominator is not their number
         return out
 
 
@@ -347,7 +347,9 @@ def _value(b: BoundMeasure, cells: dict[str, Any],
             num = 0.0  # the settlement reports the numerator's table this year but had nothing in scope this month
         if num is None or not den:
             return None
-        return pool_scale(b.unit) * float(num) / float(den), float(num), float(den), int(den)
+        rows = sum(int(cells.get(f"{part.key}__rows", cells.get(f"{part.key}__val") if part.kind == "count" else 0)
+                       or 0) for part in b.parts)
+        return pool_scale(b.unit) * float(num) / float(den), float(num), float(den), rows
     key = b.parts[0].key
     rows = int(cells.get(f"{key}__rows", cells.get(f"{key}__den", cells.get(f"{key}__val"))) or 0)
     if f"{key}__val" in cells:

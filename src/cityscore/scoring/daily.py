@@ -11,7 +11,8 @@ Rules:
   (:func:`~cityscore.scoring.selection.eligibility`: the KPI applies to the category (D-05), its initiative's stage
   has begun (D-16), the category has a target, …) and whose target is a level to compare with: a threshold («≥»,
   «≤») or a reduction, growth or stabilisation against the baseline. Compliance and qualitative targets are not
-  monitored. Every KPI with daily values that is not monitored is in ``left_out`` with the reason.
+  monitored. Every KPI with daily values that is not monitored is in ``left_out`` with the reason, and so is every
+  KPI that counts but has no daily value (sent per month or year, or no data): the monitor never hides a KPI.
 - **How each is judged** (1.0 = on target; ranges resolve as the policy's ``range_target``, D-07):
   «≥» ``ratio_to_target`` (value ÷ target); «≤» ``target_over_value`` (target ÷ value; 0 is on target, D-64);
   a reduction of r % ``baseline_over_current`` against the level it aims at, baseline × (1 − r / 100); a growth of
@@ -45,6 +46,7 @@ DAYS_PER_MONTH = 365.25 / 12
 MONTHLY_MEASURES = ("count", "sum", "rate_per_1000")  # measure kinds whose values accumulate over a month (D-39)
 NO_DAY_SCORE = ("monthly", "quarterly", "annual")  # periodicities without a day score (D-63)
 QUARTER_DAYS = WINDOWS["quarter"]
+NO_DAILY_VALUES = "no daily values"  # counts in the score, but its values come per month or year (or not at all)
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,7 @@ def plan(std: Standard, kpi: KPI, category: Category, year: int, policy: Scoring
         fewer = (kpi.direction == "lower_is_better") if target.kind == "stabilisation" else target.kind == "reduction"
         kind = "baseline_over_current" if fewer else "current_over_baseline"
         return MonitoredKpi(kpi.id, kind, target.kind, None, change, False, day)  # a ratio of two sums: no scale
-    return f"a {target.kind} target («{target.text}») is not monitored"
+    return f"a {target.kind} target «{target.text}» is not monitored"
 
 
 def _record(item: MonitoredKpi, unit: str, settlement: str, v: DailyValue) -> MonitorRecord | None:
@@ -192,6 +194,10 @@ def settlement_monitor(std: Standard, policy: ScoringPolicy, *, settlement: str,
         for v in by_kpi[kpi_id]:
             if start <= v.day <= as_of and (record := _record(judged, kpi.unit, settlement, v)) is not None:
                 records.append(record)
+    for kpi in std.kpis:  # a KPI that counts but has no daily value is left out, and says so
+        if kpi.id not in by_kpi and isinstance(plan(std, kpi, category, as_of.year, policy), MonitoredKpi):
+            left_out[kpi.id] = NO_DAILY_VALUES
+    left_out = dict(sorted(left_out.items(), key=lambda item: _kpi_order(item[0])))
     found = monitor(records, as_of=as_of, overall_cap=overall_cap)[0].metrics if records else {}
     metrics: dict[str, dict[str, float | None]] = {k: found.get(k, dict.fromkeys(WINDOWS)) for k in kpis}
     for kpi_id, item in kpis.items():

@@ -54,6 +54,8 @@ _REASONS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^no data \((?P<note>.*)\)$"), "reason.no_data_note"),
     (re.compile(r"^no data$"), "reason.no_data"),
     (re.compile(r"^a \w+ target «(?P<text>.*)» is not monitored$"), "reason.not_monitored"),
+    (re.compile(r"^target «(?P<text>.*)» has no level to compare with$"), "reason.no_level"),
+    (re.compile(r"^no daily values$"), "reason.no_daily"),
 )
 
 

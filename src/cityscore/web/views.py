@@ -183,7 +183,9 @@ def settlement_page(repo: Repository, loc: Locale, kato: str, year: int) -> dict
                          "score": outcome["score"], "weight": outcome["weight"],
                          "points_at_stake": outcome["points_at_stake"], "provisional": outcome.get("provisional"),
                          "periodicity": kpi.periodicity if kpi else None, "why": why_this_score(outcome),
-                         "lineage": lineage_url(settlement.kato, kpi_id, run.year)})
+                         "lineage": lineage_url(settlement.kato, kpi_id, run.year),
+                         # a KPI of several parts (1.4: one value per data domain) shows each part
+                         "components": (outcome.get("input") or {}).get("components") or {}})
         sections.append({"id": section.id, "name": loc.name(section), "weight": float(section.weight),
                          "index": detail["index"] if detail else None,
                          "effective_weight": detail["weight"] if detail else 0.0,
