@@ -28,3 +28,19 @@ class NotFoundError(LookupError, CityScoreError):
 
 class SettlementRegistryError(ValueError, CityScoreError):
     """The settlement registry file is malformed."""
+
+
+class AuthenticationError(CityScoreError):
+    """A write was asked for without valid credentials (no token, or an unknown, revoked or expired one)."""
+
+
+class PermissionDeniedError(CityScoreError):
+    """The account may not do this: outside its role, or for a settlement it is not bound to."""
+
+
+class ConflictError(CityScoreError):
+    """The request conflicts with what is stored (e.g. an idempotency key reused for another request)."""
+
+
+class AccountError(ValueError, CityScoreError):
+    """An account or token cannot be created or changed as asked (a bad login, role, settlement or password)."""

@@ -12,6 +12,7 @@ from datetime import datetime
 
 import pyarrow as pa
 
+from . import audit
 from .errors import CityScoreError
 from .measures import KpiValue, LineageRow, compute, measured_kpis
 from .scoring import Evidence, Observation, ScoreRun, ScoringPolicy
@@ -139,17 +140,19 @@ def evidence_input(wh: Warehouse) -> list[Evidence]:
 
 
 def store_scores(wh: Warehouse, std: Standard, registry: Registry, run: ScoreRun, source: str, *,
-                 simulated: Collection[str] = ()) -> int:
+                 simulated: Collection[str] = (), actor: str | None = None) -> int:
     """Record a scoring run with its standard version and policy; return its id. A result is marked simulated when
     its settlement's data in the warehouse came from the simulator, or its settlement is in ``simulated`` (rows read
-    from a simulated file outside the warehouse); the run is when any result is (store/provenance.py, D-68)."""
+    from a simulated file outside the warehouse); the run is when any result is (store/provenance.py, D-68). The run
+    is in the audit log (``run.score``) as done by ``actor`` (an account's login; None: ``cli:<os user>``)."""
     marked = simulated_settlements(wh, run.year) | frozenset(simulated)
+    run_simulated = any(r.settlement in marked for r in run.results)
     with wh.transaction():
         run_id = int(wh.scalar("SELECT nextval('score_run_ids')"))
         wh.con.execute("INSERT INTO score_runs (run_id, year, standard_version, policy_name, policy_json, source, "
                        "created_at, simulated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                        [run_id, run.year, run.standard_id, run.policy.name, run.policy.model_dump_json(), source,
-                        utcnow(), any(r.settlement in marked for r in run.results)])
+                        utcnow(), run_simulated])
         wh.con.executemany("INSERT INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
             (run_id, r.year, r.settlement, r.category, r.cityscore, r.exact, r.uncapped, r.base, r.bonus, r.band,
              r.rank, r.previous_rank, r.coverage,
@@ -159,4 +162,8 @@ def store_scores(wh: Warehouse, std: Standard, registry: Registry, run: ScoreRun
         wh.con.executemany("INSERT INTO score_kpis VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
             (run_id, r.settlement, o.kpi, o.section, o.counts, o.reason, o.actual, o.target, o.score, o.weight,
              o.points_at_stake) for r in run.results for o in r.kpis])
+        audit.record(wh, who=actor or audit.cli_actor(), action="run.score", object=f"run {run_id}",
+                     summary={"run_id": run_id, "year": run.year, "standard": run.standard_id,
+                              "policy": run.policy.name, "simulated": run_simulated,
+                              "settlements": len(run.results)})
     return run_id

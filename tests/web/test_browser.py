@@ -3,6 +3,10 @@
 Every page in every language as a person sees it (charts drawn, no script error, nothing fetched from anywhere but
 the server), the path map → settlement → KPI in each language, the keyboard, the search and the monitor's date
 (htmx), and a phone's width. Screenshots are kept in ``test-artifacts/browser/``.
+
+The pages' Content-Security-Policy forbids ``eval`` (decisions.md D-77), so every ``wait_for_function`` predicate is
+a function (``() => …``), which Playwright calls, never an expression, which it would evaluate as a string; a
+violation of the policy is a console error and fails the page's test.
 """
 
 from __future__ import annotations
@@ -182,12 +186,12 @@ def test_search_and_region_filter_update_the_tables_in_place(visit: Any) -> None
     rows = page.locator("#rankings tbody tr")
     assert rows.count() == 213
     page.locator("#q").fill("астана")
-    page.wait_for_function("document.querySelectorAll('#rankings tbody tr').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('#rankings tbody tr').length === 1")
     assert page.url.endswith("/")  # updated in place, not reloaded
     page.locator("#q").fill("")
-    page.wait_for_function("document.querySelectorAll('#rankings tbody tr').length === 213")
+    page.wait_for_function("() => document.querySelectorAll('#rankings tbody tr').length === 213")
     page.locator("#region").select_option("35")
-    page.wait_for_function("document.querySelectorAll('#rankings tbody tr').length < 213")
+    page.wait_for_function("() => document.querySelectorAll('#rankings tbody tr').length < 213")
     katos = page.locator("#rankings tbody th a").evaluate_all("as => as.map(a => a.getAttribute('href'))")
     assert katos and all(k.startswith("/settlements/35") for k in katos)
     v.shot("ru-search-region-35")
@@ -198,7 +202,7 @@ def test_monitor_date_changes_in_place(visit: Any) -> None:
     page = v.open("/settlements/710000000?lang=en")
     page.locator("#as-of").fill("2026-06-30")
     page.locator("#monitor form button").click()
-    page.wait_for_function("document.querySelector('#monitor-table').textContent.includes('June 30, 2026')")
+    page.wait_for_function("() => document.querySelector('#monitor-table').textContent.includes('June 30, 2026')")
     assert page.url.endswith("/settlements/710000000?lang=en")
     v.shot("en-monitor-june", full=False)
 
@@ -210,6 +214,30 @@ def test_readable_on_a_phone(visit: Any, name: str) -> None:
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1, f"{name} is {overflow}px wider than a phone's screen"
     v.shot(f"phone-{name}", full=False)
+
+
+def test_tooltips_and_the_api_documentation_run_under_the_policy(visit: Any) -> None:
+    """ECharts' tooltips (HTML with style attributes) and Swagger UI on /docs, started by a static script, with
+    «Try it out» fetching from the server: no violation of the Content-Security-Policy (a console error)."""
+    v = visit()
+    page = v.open("/kpis/1.8?lang=en")
+    chart = page.locator("[data-chart=distribution]").first
+    chart.scroll_into_view_if_needed()
+    box = chart.bounding_box()
+    assert box is not None
+    for step in range(10, 90, 8):
+        page.mouse.move(box["x"] + box["width"] * step / 100, box["y"] + box["height"] * 0.8)
+    page.wait_for_function("() => Array.from(document.querySelectorAll('[data-chart=distribution] div'))"
+                           ".some(d => d.style.display !== 'none' && d.textContent.includes(':'))", timeout=5_000)
+    response = page.goto(v.base + "/docs")
+    assert response is not None and "script-src 'self'" in response.headers["content-security-policy"]
+    page.locator(".opblock").first.wait_for(timeout=20_000)
+    page.locator(".opblock-summary").first.click()
+    page.locator("button.try-out__btn").first.click()
+    page.locator("button.execute").first.click()
+    page.locator(".live-responses-table tbody .response-col_status").first.wait_for(timeout=15_000)
+    assert "200" in page.locator(".live-responses-table tbody .response-col_status").first.inner_text()
+    v.shot("docs-try-it-out", full=False)
 
 
 def test_artifacts_folder_is_ignored_by_git() -> None:

@@ -6,7 +6,8 @@ pages answer errors with an HTML page in the reader's language. Successful GETs 
 content fingerprint and the request) and ``Cache-Control``; a matching ``If-None-Match`` gets 304
 (:mod:`.caching`). Every GET route also answers HEAD; other methods get 405 with ``Allow`` (:mod:`.methods`).
 Every table is also available as CSV or XLSX with ``?format=csv|xlsx``; a non-finite number (NaN, inf) is
-published as ``null`` / an empty cell / a dash.
+published as ``null`` / an empty cell / a dash. Every response carries the security headers, request bodies are
+limited in size and CORS is closed unless configured (:mod:`.security`); no response shows a traceback.
 """
 
 from __future__ import annotations
@@ -24,22 +25,27 @@ import duckdb
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
 
 from .. import __version__
-from ..errors import CityScoreError, NotFoundError
+from ..errors import AuthenticationError, CityScoreError, ConflictError, NotFoundError, PermissionDeniedError
 from ..publishing import Repository
+from ..settings import Settings, check_for_serving, get_settings
 from ..settlements import load_registry
 from ..standard import Standard, load_standard
 from ..store import WarehouseBusyError
 from .caching import CachingMiddleware
+from .docs import swagger_page
 from .methods import HeadMiddleware, allow
 from .routes import FiniteJSONResponse, TableFormat, router, settlement_score
+from .security import announce_generated_secret, apply_security_headers, install
 
 CACHE_SECONDS = 60
+SESSION_COOKIE = "cityscore_session"
+SESSION_SECONDS = 8 * 3600
 RETRY_AFTER_SECONDS = 5
 API_PREFIXES = ("/api/", "/openapi.json", "/docs", "/static/", "/healthz")
 log = logging.getLogger("cityscore.api")
@@ -59,11 +65,17 @@ def wants_page(request: Request) -> bool:
 
 
 def create_app(db: Path, *, std: Standard | None = None, dashboard: bool = True, response_cache: bool = True,
-               clock: Callable[[], float] = time.monotonic, warm: bool = True) -> FastAPI:
+               clock: Callable[[], float] = time.monotonic, warm: bool = True,
+               settings: Settings | None = None) -> FastAPI:
     """The application over the warehouse ``db``; ``response_cache=False`` keeps ETags but recomputes every
     response (for measuring the cost of a request). ``clock`` paces the read model's look at the warehouse file
     (:class:`~cityscore.publishing.Repository`); with ``warm`` the application reads what the latest year's pages
-    show while it starts, before it answers the first request (:meth:`Repository.warm`)."""
+    show while it starts, before it answers the first request (:meth:`Repository.warm`). ``settings`` (default: the
+    environment's) give the secret, the body limit and the CORS origins; in production a weak secret is refused
+    here (:func:`~cityscore.settings.check_for_serving`)."""
+    settings = settings or get_settings()
+    check_for_serving(settings)
+    announce_generated_secret(settings)
     std = std or load_standard()
     repo = Repository(db, std, load_registry(), clock=clock)
 
@@ -91,19 +103,22 @@ def create_app(db: Path, *, std: Standard | None = None, dashboard: bool = True,
                               "quarter monitor. Every table is also available as CSV or XLSX (`?format=csv|xlsx`).")
     app.state.repo = repo
     app.state.std = std
+    app.state.settings = settings
     app.include_router(router, prefix="/api/v1")
+    from .writes import router as writes
+
+    app.include_router(writes, prefix="/api/v1")
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="CityScore-KZ API",
-                                   swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
-                                   swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
-                                   swagger_favicon_url="/static/favicon.svg")
+        return swagger_page("/openapi.json")
 
     if dashboard:
+        from ..web.account import router as account_pages
         from ..web.pages import router as pages
 
+        app.include_router(account_pages)
         app.include_router(pages)
 
     def error(request: Request, status: int, message: str, errors: list[Any] | None = None,
@@ -140,14 +155,34 @@ def create_app(db: Path, *, std: Standard | None = None, dashboard: bool = True,
     async def busy(request: Request, exc: WarehouseBusyError) -> Response:
         return error(request, 503, str(exc), headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
+    @app.exception_handler(AuthenticationError)
+    async def unauthenticated(request: Request, exc: AuthenticationError) -> Response:
+        return error(request, 401, str(exc), headers={"WWW-Authenticate": 'Bearer realm="cityscore"'})
+
+    @app.exception_handler(PermissionDeniedError)
+    async def forbidden(request: Request, exc: PermissionDeniedError) -> Response:
+        return error(request, 403, str(exc))
+
+    @app.exception_handler(ConflictError)
+    async def conflict(request: Request, exc: ConflictError) -> Response:
+        return error(request, 409, str(exc))
+
     @app.exception_handler(CityScoreError)
     async def domain_error(request: Request, exc: CityScoreError) -> Response:
         return error(request, 400, str(exc))
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
+        # answered outside every middleware (Starlette's ServerErrorMiddleware): the security headers are added
+        # here; the traceback goes to the log only, and a page that cannot be rendered falls back to JSON
         log.exception("%s %s failed", request.method, request.url.path)
-        return error(request, 500, "Internal error; the server log has the details.")
+        message = "Internal error; the server log has the details."
+        try:
+            response = error(request, 500, message)
+        except Exception:  # the error page itself failed: the one JSON shape, still no traceback
+            log.exception("the error page of %s failed", request.url.path)
+            response = JSONResponse(error_body(500, message), status_code=500)
+        return apply_security_headers(response, request, settings)
 
     # Outermost first in the request's path: HEAD as GET (so the cache and ETags see the GET), the cache (it keeps
     # what GZip made), then GZip.
@@ -155,4 +190,8 @@ def create_app(db: Path, *, std: Standard | None = None, dashboard: bool = True,
     app.add_middleware(CachingMiddleware, fingerprint=repo.fingerprint, max_age=CACHE_SECONDS,
                        enabled=response_cache)
     app.add_middleware(HeadMiddleware)
+    # the dashboard's signed session (sign-in, upload): HttpOnly, SameSite=Lax, Secure in production (D-84)
+    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie=SESSION_COOKIE,
+                       max_age=SESSION_SECONDS, same_site="lax", https_only=settings.secure_cookies)
+    install(app, settings, error)  # outermost: security headers, CORS (when configured), the body limit
     return app

@@ -26,6 +26,7 @@ Send = Callable[[Message], Any]
 ASGIApp = Callable[[Scope, Receive, Send], Any]
 
 UNCACHED_PREFIXES = ("/static/", "/healthz")
+PRIVATE_PREFIXES = ("/api/v1/audit", "/signin", "/upload")  # answers that depend on who asks
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,9 @@ class CachingMiddleware:
             await self.app(scope, receive, send)
             return
         request_headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
+        if _header(request_headers, b"authorization") is not None or path.startswith(PRIVATE_PREFIXES):
+            await self.app(scope, receive, send)  # what an account sees is never cached, nor served to another
+            return
         query = scope.get("query_string", b"").decode("latin-1")
         gzip = b"gzip" in (_header(request_headers, b"accept-encoding") or b"")
         key = f"{self.fingerprint()}|{path}?{query}|{_cookie(request_headers, 'lang')}|{'gz' if gzip else ''}"

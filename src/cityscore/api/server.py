@@ -10,9 +10,11 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from ..errors import CityScoreError
+from ..settings import ENV_SECRET_KEY, check_for_serving, get_settings
 from ..standard import load_standard
 from ..store import WarehouseError, default_path
 from .app import create_app
+from .security import announce_generated_secret
 
 ENV_DB = "CITYSCORE_DB"
 ENV_STANDARD_REF = "CITYSCORE_SERVE_STANDARD"
@@ -70,6 +72,11 @@ def run(db: Path, *, host: str, port: int, workers: int = 1, standard_ref: str |
     import uvicorn
 
     check_warehouse(db)
+    settings = get_settings()
+    check_for_serving(settings)  # production without a strong CITYSCORE_SECRET_KEY: no server (decisions.md D-79)
+    announce_generated_secret(settings)
+    if settings.secret_generated and workers > 1:
+        os.environ[ENV_SECRET_KEY] = settings.secret_key  # every worker signs and checks sessions with one key
     os.environ[ENV_DB] = str(db.resolve())
     os.environ[ENV_RESPONSE_CACHE] = "1" if response_cache else "0"
     if standard_ref:

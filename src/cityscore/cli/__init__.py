@@ -12,6 +12,9 @@ from typing import Annotated
 import typer
 
 from .. import __version__
+from .accounts import tokens_app, users_app
+from .audit import app as audit_app
+from .backup import backup_cmd, restore_cmd
 from .common import state
 from .data import batches, compute_cmd, ingest, quarantine, tables
 from .demo import demo
@@ -44,6 +47,11 @@ app.command("batches")(batches)
 app.command("tables")(tables)
 app.command("quarantine")(quarantine)
 app.command("serve")(serve)
+app.command("backup")(backup_cmd)
+app.command("restore")(restore_cmd)
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(audit_app, name="audit")
 
 def _version(value: bool) -> None:
     if value:

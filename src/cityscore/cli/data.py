@@ -10,10 +10,11 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ..audit import cli_actor, record
 from ..derived import store_monitors
 from ..errors import NotFoundError
 from ..ingest.adapters import ADAPTERS, open_adapter
-from ..ingest.commit import record_deleted
+from ..ingest.batches import delete_batch
 from ..ingest.csvsource import ENCODINGS
 from ..ingest.loader import VALUE_TABLES, IngestReport, ingest_file
 from ..ingest.pseudonym import Pseudonymiser, load_key
@@ -229,19 +230,11 @@ def batches(
 ) -> None:
     """The files loaded into the warehouse (batches); --delete N removes one with every row it brought."""
     with Warehouse(db) as wh:
-        if delete is not None:
-            found = wh.rows("SELECT table_name, file_name FROM batches WHERE batch_id = ?", [delete])
-            if not found:
-                raise NotFoundError(f"No batch {delete}; list them with `cityscore batches`.")
-            target = found[0][0]
-            table = target if target in VALUE_TABLES else f"raw_{target}"
-            with wh.transaction():
-                record_deleted(wh, target, delete)
-                for name in (table, "quarantine", "batches"):
-                    wh.con.execute(f"DELETE FROM {name} WHERE batch_id = ?", [delete])
-            console().print(f"Batch {delete} ({found[0][1]}) removed with its rows from {table}. KPI values and "
-                            "scores computed from it are stale until `cityscore compute` and `cityscore score` run "
-                            "again.")
+        if delete is not None:  # in the audit log as done by cli:<os user>
+            removed = delete_batch(wh, delete, actor=cli_actor())
+            console().print(f"Batch {delete} ({removed['file']}) removed with its rows from {removed['table']}. KPI "
+                            "values and scores computed from it are stale until `cityscore compute` and `cityscore "
+                            "score` run again.")
             return
         rows = [dict(zip(("batch", "table", "file", "source", "rows", "accepted", "rejected", "ingested_at",
                           "simulated"), r, strict=True)) for r in wh.rows(
@@ -319,6 +312,9 @@ def quarantine(
             with wh.transaction():
                 count = int(wh.scalar("SELECT count(*) FROM quarantine WHERE quarantined_at < ?", [cutoff]) or 0)
                 wh.con.execute("DELETE FROM quarantine WHERE quarantined_at < ?", [cutoff])
+                if count:
+                    record(wh, who=cli_actor(), action="quarantine.purge", object="quarantine",
+                           summary={"purged": count, "before": cutoff})
             if fmt is OutputFormat.json:
                 print_json({"purged": count, "before": cutoff.isoformat(sep=" ", timespec="seconds")})
             else:

@@ -20,6 +20,7 @@ from ..ingest.loader import ingest_file
 from ..ingest.pseudonym import Pseudonymiser, load_key
 from ..pipeline import compute_kpis, evidence_input, scoring_input, store_scores
 from ..scoring import ScoringPolicy, score_year
+from ..settings import check_for_serving, get_settings
 from ..settlements import load_registry
 from ..simulate import load_manifest, plan, simulate
 from ..store import Warehouse
@@ -53,6 +54,8 @@ def demo(
 ) -> None:
     """Simulate → ingest → compute → score → rate on the embedded warehouse, show the ratings, and serve the
     dashboard on them."""
+    if serve:
+        check_for_serving(get_settings())  # production without a strong secret: say so now, not after the work
     std, registry = standard(standard_ref), load_registry()
     policy = ScoringPolicy()
     out = console()

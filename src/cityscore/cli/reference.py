@@ -15,10 +15,15 @@ def _commands() -> Iterator[list[str]]:
 
     yield []
     for name in ("demo", "simulate", "ingest", "compute", "score", "monitor", "policy", "batches", "tables",
-                 "serve", "settlements", "standard"):
+                 "serve", "backup", "restore", "settlements", "standard"):
         yield [name]
     for sub in ("kpis", "kpi", "initiatives", "functions", "validate", "import", "export", "versions", "docs"):
         yield ["standard", sub]
+    for group, subs in (("users", ("add", "list", "disable", "password")), ("tokens", ("issue", "revoke", "list")),
+                        ("audit", ("list", "verify"))):
+        yield [group]
+        for sub in subs:
+            yield [group, sub]
     del app
 
 

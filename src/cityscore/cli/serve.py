@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from ..api import server
+from ..settings import check_for_serving, get_settings
 from ..store import default_path
 from .common import StandardOption, domain_errors
 from .output import console
@@ -44,9 +45,15 @@ def serve(
 
     Read-only: `cityscore score` and `cityscore ingest` can write to the warehouse while it runs; new scores
     appear on the next request. Nothing is loaded from the internet: every asset is part of the package.
+
+    Settings from the environment: CITYSCORE_ENV (development, the default, or production),
+    CITYSCORE_SECRET_KEY (required in production: at least 32 random characters),
+    CITYSCORE_MAX_UPLOAD_MB (default 100), CITYSCORE_CORS_ORIGINS (comma-separated origins;
+    default none), CITYSCORE_HTTPS (reached over HTTPS: Secure cookies, HSTS).
     """
     path = db or default_path()
     server.check_warehouse(path)
+    check_for_serving(get_settings())  # before announcing a URL that would not answer
     chosen = server.choose_port(host, port)
     announce(host, chosen)
     server.run(path, host=host, port=chosen, workers=workers, standard_ref=standard_ref, response_cache=not no_cache,

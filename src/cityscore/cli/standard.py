@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +11,7 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
+from .. import audit
 from ..errors import NotFoundError
 from ..records.schemas import table_columns
 from ..standard import CATEGORIES, Category, Target, export_catalog, import_catalog, list_catalogs
@@ -24,6 +27,7 @@ from ..standard.views import (
     param_label,
     target_label,
 )
+from ..store import Warehouse, default_path
 from .common import FormatOption, LangOption, StandardOption, check_lang, domain_errors, home, standard
 from .output import Column, OutputFormat, console, print_csv, print_json, print_table
 
@@ -303,10 +307,27 @@ def validate(
 def import_(
     path: Annotated[Path, typer.Argument(help="Catalog directory to validate and store.")],
     replace: Annotated[bool, typer.Option("--replace", help="Overwrite a stored catalog with the same id.")] = False,
+    db: Annotated[Path | None, typer.Option("--db", help="Warehouse whose audit log records the import (default "
+                                                         "$CITYSCORE_DB or ./cityscore.duckdb; not recorded when "
+                                                         "the file does not exist).")] = None,
 ) -> None:
-    """Validate an amended catalog and store it; an invalid catalog is refused and nothing stored is changed."""
-    ref = import_catalog(path, home(), replace=replace, tables=table_columns())
+    """Validate an amended catalog and store it; an invalid catalog is refused and nothing stored is changed. The
+    import is in the audit log of the warehouse, when there is one."""
+    target = db or default_path()
+    with Warehouse(target) if target.exists() else nullcontext() as wh:  # the lock first: an import is never unlogged
+        ref = import_catalog(path, home(), replace=replace, tables=table_columns())
+        if wh is not None:
+            audit.record(wh, who=audit.cli_actor(), action="catalog.import", object=f"catalog {ref.id}",
+                         summary={"standard": ref.id, "replace": replace, **_catalog_digest(ref.path)})
     console().print(f"Imported [bold]{ref.id}[/] into {ref.path}. Use it with --standard '{ref.id}'.")
+
+
+def _catalog_digest(root: Path) -> dict[str, object]:
+    """The stored catalog's files and one SHA-256 over them (each file's path and its SHA-256, in path order)."""
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml", ".md"))
+    listing = "".join(f"{p.relative_to(root).as_posix()}\t{hashlib.sha256(p.read_bytes()).hexdigest()}\n"
+                      for p in files)
+    return {"files": len(files), "sha256": hashlib.sha256(listing.encode("utf-8")).hexdigest()}
 
 
 @app.command("export")

@@ -66,7 +66,7 @@ def duplicate_batch(wh: Warehouse, digest: str, table: str, source: str) -> int 
 
 
 def commit_raw(wh: Warehouse, staged: Staged, *, path: Path, digest: str, source: str, settlement: str | None,
-               replace: str, fingerprint: str) -> Committed:
+               replace: str, fingerprint: str, actor: str | None = None) -> Committed:
     schema = staged.schema
     con = wh.con
     out = Committed()
@@ -141,6 +141,8 @@ def commit_raw(wh: Warehouse, staged: Staged, *, path: Path, digest: str, source
                 [batch_id, schema.table, path.name, str(path.resolve()), digest, source, staged.format,
                  staged.encoding, settlement, rows, out.accepted, rows - out.accepted, now, replaced])
             record_loaded(wh, schema.table, batch_id, now)
+            audit_loaded(wh, actor, table=schema.table, batch_id=batch_id, file_name=path.name, digest=digest,
+                         source=source, rows=rows, accepted=out.accepted, replaced=replaced)
             out.batch_id = batch_id
     finally:
         con.execute("DROP TABLE IF EXISTS conflicts")
@@ -171,6 +173,23 @@ def _replace(wh: Warehouse, schema: Schema, batch_id: int, now: Any, coverage: s
         out.append({"batch_id": int(old_batch), "settlement": settlement, "first": str(first), "last": str(last),
                     "rows": int(rows)})
     return out
+
+
+LOAD_ACTIONS = {"observations": "observations.upload", "additional_initiatives": "evidence.upload"}
+
+
+def audit_loaded(wh: Warehouse, actor: str | None, *, table: str, batch_id: int, file_name: str, digest: str,
+                 source: str, rows: int, accepted: int, replaced: int = 0) -> int:
+    """The audit entry of a stored batch, in the load's transaction: ``ingest`` for a raw table,
+    ``observations.upload`` / ``evidence.upload`` for a value file (decisions.md D-71). ``actor``: the account's
+    login, or None for the command line (``cli:<os user>``)."""
+    from .. import audit
+
+    return audit.record(wh, who=actor or audit.cli_actor(), action=LOAD_ACTIONS.get(table, "ingest"),
+                        object=f"batch {batch_id}",
+                        summary={"batch_id": batch_id, "table": table, "file": file_name, "sha256": digest,
+                                 "source": source, "rows": rows, "accepted": accepted, "rejected": rows - accepted,
+                                 "replaced": replaced})
 
 
 def record_loaded(wh: Warehouse, table: str, batch_id: int, now: Any) -> None:

@@ -32,7 +32,7 @@ from ..settlements import Registry
 from ..standard import Standard
 from ..store.warehouse import Warehouse, utcnow
 from . import staging
-from .commit import REPLACE_POLICIES, check_key, commit_raw, duplicate_batch, record_loaded
+from .commit import REPLACE_POLICIES, audit_loaded, check_key, commit_raw, duplicate_batch, record_loaded
 from .pseudonym import Pseudonymiser, key_fingerprint
 from .reading import Source, file_format, open_source
 from .sqlcheck import TimeWindow, lit
@@ -133,6 +133,8 @@ class Options:
     encoding: str = "auto"
     replace: str = "span"
     window: TimeWindow = field(default_factory=TimeWindow)
+    scope: frozenset[str] | None = None  # the settlements the sender may write; None: any
+    actor: str | None = None  # who loads it, for the audit log: an account's login; None: cli:<os user>
 
 
 def ingest_file(
@@ -150,11 +152,14 @@ def ingest_file(
     encoding: str = "auto",
     replace: str = "span",
     window: TimeWindow | None = None,
+    scope: frozenset[str] | None = None,
+    actor: str | None = None,
 ) -> IngestReport:
     """Load ``path`` (or an already ``opened`` adapter source) into ``target``: an open warehouse (held for the
     whole load), or a warehouse file, opened for writing only to commit, so that readers (the dashboard, the API)
-    never wait while the file is read and checked."""
-    options = Options(table, settlement, source, encoding, replace, window or TimeWindow())
+    never wait while the file is read and checked. A stored batch is in the audit log, in the same transaction, as
+    done by ``actor`` (an account's login; None: ``cli:<os user>``)."""
+    options = Options(table, settlement, source, encoding, replace, window or TimeWindow(), scope, actor)
     held = target if isinstance(target, Warehouse) else None
     db = target.path if isinstance(target, Warehouse) else Path(target)
 
@@ -201,12 +206,12 @@ def _ingest(open_wh: Callable[[], AbstractContextManager[Warehouse]], db: Path, 
                 src = open_source(path)
             values = _ValueFile.read(path, src, report, options.settlement)
             version, periods = _stored_snapshot(held, db) if name == "observations" else (None, {})
-            values.parse(std, registry, periods)
+            values.parse(std, registry, periods, options.scope)
             with open_wh() as wh:
                 check_key(wh, fingerprint)
                 if name == "observations" and _version(wh) != version:  # another load came in between
-                    values.parse(std, registry, _stored_periods(wh))
-                return values.store(wh, digest)
+                    values.parse(std, registry, _stored_periods(wh), options.scope)
+                return values.store(wh, digest, options.actor)
         schema = SCHEMAS[name]
         missing = staging.missing_columns(path.name, header, schema, options.settlement)
         if missing:
@@ -220,7 +225,8 @@ def _ingest(open_wh: Callable[[], AbstractContextManager[Warehouse]], db: Path, 
             report.encoding, report.notes = staged.encoding, staged.notes
             with open_wh() as wh:
                 done = commit_raw(wh, staged, path=path, digest=digest, source=options.source,
-                                  settlement=options.settlement, replace=options.replace, fingerprint=fingerprint)
+                                  settlement=options.settlement, replace=options.replace, fingerprint=fingerprint,
+                                  actor=options.actor)
         finally:
             staged.close()
     if done.duplicate_of is not None:
@@ -264,7 +270,7 @@ def _stage(workdir: Path, path: Path, fmt: str, csvf: Any, src: Source | None, s
             notes, encoding = list(src.notes), src.encoding
             staging.stage_rows(con, src, schema, options.window, defaults, key, progress)
             as_written = staging.written_from_src(src.header, schema)
-        staging.check(con, schema, options.window, registry, pseudonymiser, path.name, as_written)
+        staging.check(con, schema, options.window, registry, pseudonymiser, path.name, as_written, options.scope)
         staging.coverage(con, schema)
         staged = staging.Staged(con, schema, path.name, src.format if src is not None else "csv", encoding,
                                 notes=notes)
@@ -355,7 +361,8 @@ class _ValueFile:
         return cls(path, src, report, settlement, header, rows, problems)
 
     def parse(self, std: Standard, registry: Registry, stored: dict[tuple[str, str, str | None],
-                                                                    list[tuple[Any, Any, int]]]) -> None:
+                                                                    list[tuple[Any, Any, int]]],
+              scope: frozenset[str] | None = None) -> None:
         from .evidence import parse_evidence_rows
         from .observations import parse_observation_rows
 
@@ -373,9 +380,18 @@ class _ValueFile:
                             e.indicator_count, e.started, e.completed) for e in items]
             self.columns = ("row_number", "settlement", "name", "sphere", "in_roadmap", "report_signed",
                             "indicator_count", "started", "completed")
+        if scope is not None:  # a row of a settlement the sender may not write is rejected, never stored
+            kept = []
+            for row in self.values:
+                if row[1] in scope:
+                    kept.append(row)
+                else:
+                    errors.append(RowError(name, int(row[0]), "settlement", "out-of-scope",
+                                           f"{row[1]} is not a settlement this account may send data for"))
+            self.values = kept
         self.report.errors = sorted(errors, key=lambda e: (e.row, e.column or "", e.code))
 
-    def store(self, wh: Warehouse, digest: str) -> IngestReport:
+    def store(self, wh: Warehouse, digest: str, actor: str | None = None) -> IngestReport:
         report = self.report
         raw = {n: json.dumps(cells, ensure_ascii=False, default=str) for n, cells in self.rows}
         with wh.transaction():
@@ -390,6 +406,8 @@ class _ValueFile:
                           len(self.values))
             _quarantine_values(wh, batch_id, self.path.name, report.errors, [raw.get(e.row) for e in report.errors])
             record_loaded(wh, report.table, batch_id, utcnow())
+            audit_loaded(wh, actor, table=report.table, batch_id=batch_id, file_name=self.path.name, digest=digest,
+                         source=report.source, rows=report.rows, accepted=len(self.values))
         report.batch_id, report.accepted = batch_id, len(self.values)
         return report
 

@@ -356,16 +356,19 @@ AsWritten = Callable[[duckdb.DuckDBPyConnection, list[int]], dict[int, str]]
 
 
 def check(con: duckdb.DuckDBPyConnection, schema: Schema, window: TimeWindow, registry: Registry,
-          pseudonymiser: Pseudonymiser, file_name: str, as_written: AsWritten | None = None) -> None:
+          pseudonymiser: Pseudonymiser, file_name: str, as_written: AsWritten | None = None,
+          scope: frozenset[str] | None = None) -> None:
     """Fill ``errors``; then ``good`` and ``quarantine``. ``as_written`` gives the rejected rows' cells as the file
-    has them (JSON, masked), for the quarantine; without it, a row is rendered from its typed values."""
+    has them (JSON, masked), for the quarantine; without it, a row is rendered from its typed values. ``scope``: the
+    settlements the sender may write (a city account's); a row of any other is rejected (``out-of-scope``)."""
     con.execute("CREATE OR REPLACE TABLE errors (_row BIGINT, column_name VARCHAR, code VARCHAR, message VARCHAR)")
     # a row the reader already rejected keeps that reason only: its other errors would follow from it
     con.execute("INSERT INTO errors SELECT _row, column_name, code, message FROM rejected")
     checks = " UNION ALL ".join(f"({sql})" for sql in error_queries(schema, window))
     con.execute(f"INSERT INTO errors SELECT * FROM ({checks}) WHERE _row NOT IN (SELECT _row FROM rejected)")
-    _map_settlements(con, registry)
+    _map_settlements(con, registry, scope)
     con.execute("INSERT INTO errors SELECT t._row, 'settlement', m.problem, CASE m.problem WHEN "
+                "'out-of-scope' THEN printf('%s is not a settlement this account may send data for', m.kato) WHEN "
                 "'ambiguous-settlement' THEN printf('''%s'' names several settlements; use the 9-digit KATO code', "
                 f"{sql_mask('t.settlement')}) ELSE printf('''%s'' is neither a KATO code nor the name of a rated "
                 "settlement; use the 9-digit KATO code (cityscore settlements --search NAME)', "
@@ -388,8 +391,9 @@ def check(con: duckdb.DuckDBPyConnection, schema: Schema, window: TimeWindow, re
     _quarantine(con, schema, file_name)
 
 
-def _map_settlements(con: duckdb.DuckDBPyConnection, registry: Registry) -> None:
-    """Distinct settlement cells → KATO codes (or the reason they are not one)."""
+def _map_settlements(con: duckdb.DuckDBPyConnection, registry: Registry,
+                     scope: frozenset[str] | None = None) -> None:
+    """Distinct settlement cells → KATO codes (or the reason they are not one, or may not be written)."""
     values = [r[0] for r in con.execute("SELECT DISTINCT settlement FROM typed_t WHERE settlement IS NOT NULL")
               .fetchall()]
     kato: list[str | None] = []
@@ -398,7 +402,7 @@ def _map_settlements(con: duckdb.DuckDBPyConnection, registry: Registry) -> None
         found = registry.resolve(value)
         kato.append(found.kato if found else None)
         if found:
-            problem.append(None)
+            problem.append(None if scope is None or found.kato in scope else "out-of-scope")
         elif len(registry.by_name(value)) > 1:
             problem.append("ambiguous-settlement")
         else:

@@ -237,6 +237,73 @@ PROVENANCE = (
     "AND replace(batches.file_path, '\\', '/') LIKE '%' || replace(substr(r.source, 6), '\\', '/') || '/%')",
 )
 
+AUDIT_GENESIS = "0" * 64  # the prev_hash of the first entry of the audit log
+
+AUDIT = (
+    # the append-only, hash-chained log of every change (cityscore.audit, decisions.md D-71 … D-73)
+    """CREATE TABLE IF NOT EXISTS audit_log (
+        seq BIGINT PRIMARY KEY,         -- 1, 2, 3 … without gaps
+        recorded_at TIMESTAMP NOT NULL, -- UTC ("at" in the JSON)
+        who VARCHAR NOT NULL,           -- an account's login, or cli:<os user>
+        action VARCHAR NOT NULL,        -- ingest, batch.delete, run.score, user.add, token.issue …
+        object VARCHAR NOT NULL,        -- what it was done to: "batch 12", "run 3", "user astana.akimat"
+        summary VARCHAR NOT NULL,       -- canonical JSON (sorted keys): ids, counts, SHA-256 of files; no personal data
+        prev_hash VARCHAR NOT NULL,     -- the hash of entry seq - 1 (the genesis: 64 zeros)
+        hash VARCHAR NOT NULL           -- SHA-256 of prev_hash and the canonical content of this entry
+    )""",
+    # the head of the chain: the last seq and hash, one row; updating it is the row lock that orders the writers
+    "CREATE TABLE IF NOT EXISTS audit_head (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL, hash VARCHAR NOT NULL)",
+    f"INSERT INTO audit_head SELECT 1, 0, '{AUDIT_GENESIS}' WHERE NOT EXISTS (SELECT 1 FROM audit_head)",
+)
+
+ACCOUNTS = (
+    # accounts of the ministry and of the cities (cityscore.accounts, decisions.md D-74 … D-76)
+    """CREATE TABLE IF NOT EXISTS accounts (
+        login VARCHAR PRIMARY KEY,
+        role VARCHAR NOT NULL,          -- ministry, city
+        password_hash VARCHAR,          -- argon2id, PHC string; NULL: no password (tokens only)
+        disabled BOOLEAN NOT NULL DEFAULT false,
+        created_at TIMESTAMP NOT NULL,
+        created_by VARCHAR NOT NULL,
+        password_set_at TIMESTAMP,
+        disabled_at TIMESTAMP
+    )""",
+    # the settlements (KATO codes) a city account may write for
+    """CREATE TABLE IF NOT EXISTS account_settlements (
+        login VARCHAR NOT NULL,
+        settlement VARCHAR NOT NULL,
+        PRIMARY KEY (login, settlement)
+    )""",
+    "CREATE SEQUENCE IF NOT EXISTS api_token_ids START 1",
+    # API tokens, stored only as the SHA-256 of the token (shown once, when issued)
+    """CREATE TABLE IF NOT EXISTS api_tokens (
+        token_id BIGINT PRIMARY KEY,
+        login VARCHAR NOT NULL,
+        token_sha256 VARCHAR NOT NULL UNIQUE,
+        created_at TIMESTAMP NOT NULL,
+        created_by VARCHAR NOT NULL,
+        expires_at TIMESTAMP,           -- NULL: never
+        revoked_at TIMESTAMP,
+        last_used_at TIMESTAMP
+    )""",
+)
+
+WRITES = (
+    # who sent each batch through the service (NULL: the command line)
+    "ALTER TABLE batches ADD COLUMN IF NOT EXISTS uploaded_by VARCHAR",
+    # a retried write with the same Idempotency-Key answers what the first one answered, storing nothing new
+    """CREATE TABLE IF NOT EXISTS api_idempotency (
+        login VARCHAR NOT NULL,
+        idempotency_key VARCHAR NOT NULL,
+        endpoint VARCHAR NOT NULL,
+        request_sha256 VARCHAR NOT NULL,
+        status INTEGER NOT NULL,
+        response_json VARCHAR NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (login, idempotency_key)
+    )""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "batches, quarantine, observations, KPI values, scores", CORE),
     Migration(2, "raw record tables", tuple(raw_table_ddl(s) for s in SCHEMAS.values())),
@@ -245,6 +312,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "cancelled arrivals; pooled baselines; the batches of each computed KPI value", LINEAGE),
     Migration(5, "the stored monthly trend of each scoring run and the stored daily monitor", PUBLISHED),
     Migration(6, "simulated batches and scoring runs on them", PROVENANCE),
+    Migration(7, "the hash-chained audit log", AUDIT),
+    Migration(8, "accounts, their settlements, API tokens", ACCOUNTS),
+    Migration(9, "who sent each batch; idempotency keys of the write API", WRITES),
 )
 
 LATEST = MIGRATIONS[-1].version

@@ -26,6 +26,8 @@ from .migrations import LATEST, MIGRATIONS
 
 DEFAULT_FILE = "cityscore.duckdb"
 DEFAULT_LOCK_WAIT = 30.0
+MIGRATIONS_TABLE = ("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                    "description VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)")
 
 
 class WarehouseError(RuntimeError, CityScoreError):
@@ -78,6 +80,8 @@ class Warehouse:
 
     def __init__(self, path: Path | str | None = None, *, read_only: bool = False) -> None:
         self.path = Path(path) if path is not None else default_path()
+        self.read_only = read_only
+        self.in_transaction = False  # inside :meth:`transaction` (which then joins the open one)
         if read_only and not self.path.exists():
             raise WarehouseError(f"No warehouse at {self.path}: ingest data first (cityscore ingest / cityscore demo).")
         if not read_only:
@@ -108,8 +112,7 @@ class Warehouse:
     def migrate(self) -> list[int]:
         """Apply the migrations not applied yet, in order (a missing one below the latest applied too); return their
         versions."""
-        self.con.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-                         "description VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)")
+        self.con.execute(MIGRATIONS_TABLE)
         current = self.version()
         if current > LATEST:
             raise WarehouseError(f"The warehouse {self.path} has schema {current}, newer than this program's {LATEST}; "
@@ -130,13 +133,21 @@ class Warehouse:
     # --- helpers --------------------------------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """BEGIN … COMMIT, or ROLLBACK on any error: nothing of a failed write is kept."""
+        """BEGIN … COMMIT, or ROLLBACK on any error: nothing of a failed write is kept. Inside an open transaction it
+        joins that one, which commits or rolls back everything (so a step such as ``audit.record`` can be called both
+        on its own and as part of a larger write)."""
+        if self.in_transaction:
+            yield self.con
+            return
         self.con.execute("BEGIN TRANSACTION")
+        self.in_transaction = True
         try:
             yield self.con
         except BaseException:
+            self.in_transaction = False
             self.con.execute("ROLLBACK")
             raise
+        self.in_transaction = False
         self.con.execute("COMMIT")
 
     def scalar(self, sql: str, params: list[Any] | None = None) -> Any:

@@ -1,0 +1,90 @@
+"""Who is asking: the account behind a write request, from ``Authorization: Bearer <token>`` (or the dashboard's
+signed session), and the checks of role and scope.
+
+Reads are public and need nothing. A write without credentials is 401 (with ``WWW-Authenticate: Bearer``); a
+token that is unknown, revoked or expired, or whose user is disabled, is 401 too; an account outside the role or
+the scope of what it asks for is 403 (:mod:`cityscore.accounts`, decisions.md D-81).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import closing
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from ..accounts import Account, authenticate_token
+from ..errors import AuthenticationError, PermissionDeniedError
+from ..store import connect
+
+READ_WAIT_SECONDS = 2.0
+SESSION_LOGIN = "login"
+
+
+class ConnectionReader:
+    def __init__(self, con: Any) -> None:
+        self.con = con
+
+    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
+        rows = self.rows(sql, params)
+        return rows[0][0] if rows else None
+
+    def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = self.con.execute(sql, params or []).fetchall()
+        return rows
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError("Use `Authorization: Bearer <token>` (a token from `cityscore tokens issue`).")
+    return token.strip()
+
+
+def account_of(request: Request) -> Account | None:
+    """The account of the request, None when it carries no credentials; raises when they are not valid."""
+    token = _bearer(request)
+    if token is None:
+        session = request.scope.get("session")
+        login = session.get(SESSION_LOGIN) if isinstance(session, dict) else None
+        if not login:
+            return None
+        token = session.get("token") if isinstance(session, dict) else None
+        if not token:
+            return None
+    clock: Callable[[], datetime] = getattr(request.app.state, "utc_clock", utc_now)
+    db = request.app.state.repo.db
+    started = time.monotonic()
+    with closing(connect(db, read_only=True, wait=READ_WAIT_SECONDS)) as con:
+        account = authenticate_token(ConnectionReader(con), token, now=clock())
+    if account is None:
+        raise AuthenticationError("The token is unknown, revoked or expired, or its user is disabled.")
+    request.state.auth_ms = (time.monotonic() - started) * 1000
+    return account
+
+
+def require_account(request: Request) -> Account:
+    account = account_of(request)
+    if account is None:
+        raise AuthenticationError("This endpoint writes: authenticate with `Authorization: Bearer <token>`.")
+    return account
+
+
+def require_ministry(account: Annotated[Account, Depends(require_account)]) -> Account:
+    if not account.is_ministry:
+        raise PermissionDeniedError(f"Only the ministry may do this; {account.login} is a city account.")
+    return account
+
+
+AccountDep = Annotated[Account, Depends(require_account)]
+MinistryDep = Annotated[Account, Depends(require_ministry)]
