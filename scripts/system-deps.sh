@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# System packages the test suite needs: Debian's Chromium (the browser tests) and fonts with every Kazakh letter.
+# System packages the test suite needs: Debian's Chromium (the browser tests), fonts with every Kazakh letter and
+# PostgreSQL's server (the tests start a real one).
 # Idempotent and quiet when everything is there; needs root (or sudo) only when something is missing.
 set -euo pipefail
 
@@ -7,6 +8,8 @@ need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need+=(fonts-dejavu-core)
 dpkg -s fonts-noto-core >/dev/null 2>&1 || need+=(fonts-noto-core)
+# PostgreSQL's server programs (the tests start their own server on a private port; no system service is used)
+command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 sudo=""
