@@ -170,3 +170,70 @@ def test_every_write_is_audited_with_the_account(world: World) -> None:
     mine = [(e["who"], e["action"]) for e in log["entries"] if e["who"] == "astana"]
     assert mine == [("astana", "ingest"), ("astana", "batch.delete")]
     assert log["verified"]["ok"] is True
+
+
+def test_the_same_file_from_two_accounts_loads_each_ones_rows(world: World) -> None:
+    with Warehouse(world.db) as wh:
+        from cityscore.accounts import add_user as add
+
+        add(wh, "almaty", role="city", settlements=[ALMATY], actor="test")
+        world.tokens["almaty"] = issue_token(wh, "almaty", expires=None, actor="test").token
+    text = CALLS.format(a=ASTANA, b=ALMATY)
+    _, first = upload(world, "astana", "ingest", text)
+    _, second = upload(world, "almaty", "ingest", text)
+    assert (first["accepted"], second["accepted"], second["duplicate_batch"]) == (2, 1, False)
+    with Warehouse(world.db) as wh:
+        assert sorted(r[0] for r in wh.rows("SELECT settlement FROM raw_contact_center_calls")) == [
+            ASTANA, ASTANA, ALMATY]
+        assert sorted(r[0] for r in wh.rows("SELECT uploaded_by FROM batches")) == ["almaty", "astana"]
+    _, again = upload(world, "almaty", "ingest", text)
+    assert again["duplicate_batch"] is True  # but the same account sending it twice changes nothing
+
+
+def test_reads_keep_answering_while_the_server_writes(world: World) -> None:
+    import threading
+
+    from cityscore.store.warehouse import connect
+
+    answers: list[int] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            answers.append(world.client.get("/api/v1/settlements/710000000").status_code)
+
+    with Warehouse(world.db) as wh, wh.transaction():  # a write of this process holds the warehouse
+        wh.con.execute("CREATE TABLE IF NOT EXISTS probe (i INTEGER)")
+        reader = threading.Thread(target=read)
+        reader.start()
+        con = connect(world.db, read_only=True, wait=1.0)  # a read joins the open instance
+        assert con.execute("SELECT count(*) FROM batches").fetchone() == (0,)
+        con.close()
+        done.wait(0.5)
+        done.set()
+        reader.join()
+    assert answers and set(answers) == {200}
+
+
+def test_a_session_cookie_alone_does_not_write(world: World) -> None:
+    from cityscore.web import account as pages
+
+    with Warehouse(world.db) as wh:
+        from cityscore.accounts import set_password
+
+        set_password(wh, "astana", "correct horse battery", actor="test")
+    page = world.client.get("/signin").text
+    token = pages_csrf(page)
+    assert world.client.post("/signin", data={"login": "astana", "password": "correct horse battery",
+                                              "csrf": token}, follow_redirects=False).status_code == 303
+    refused = world.client.post("/api/v1/ingest", files={"file": ("c.csv", CALLS.format(a=ASTANA, b=ASTANA).encode())})
+    assert refused.status_code == 403 and world.count("raw_contact_center_calls") == 0
+    assert pages.MAX_FAILURES > 0
+
+
+def pages_csrf(html: str) -> str:
+    import re
+
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found
+    return found.group(1)

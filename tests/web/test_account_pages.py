@@ -85,4 +85,14 @@ def test_failed_sign_ins_are_limited_and_audited(client: TestClient) -> None:
     assert sign_in(client) == 429  # even the right password, until the window passes
     with Warehouse(client.app.state.repo.db) as wh:  # type: ignore[attr-defined]
         rows = wh.rows("SELECT action, summary FROM audit_log WHERE action = 'signin.failed'")
-    assert len(rows) == pages.MAX_FAILURES and all("wrong" not in str(r[1]) for r in rows)
+    assert len(rows) == pages.MAX_FAILURES + 1 and all("wrong" not in str(r[1]) for r in rows)
+    assert '"blocked":true' in rows[-1][1]  # the refused attempt too
+
+
+def test_what_is_typed_as_a_login_never_enters_the_log(client: TestClient) -> None:
+    token = csrf_of(client.get("/signin").text)
+    client.post("/signin", data={"login": "My Secret Pass 2027!", "password": "x" * 12, "csrf": token})
+    with Warehouse(client.app.state.repo.db) as wh:  # type: ignore[attr-defined]
+        rows = wh.rows("SELECT who, object, summary FROM audit_log WHERE action = 'signin.failed'")
+    assert rows and all("secret" not in " ".join(map(str, r)).lower() for r in rows)
+    assert rows[0][0] == "unknown"

@@ -8,6 +8,7 @@ the scope of what it asks for is 403 (:mod:`cityscore.accounts`, decisions.md D-
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Callable
 from contextlib import closing
@@ -51,17 +52,21 @@ def _bearer(request: Request) -> str | None:
     return token.strip()
 
 
-def account_of(request: Request) -> Account | None:
-    """The account of the request, None when it carries no credentials; raises when they are not valid."""
+def account_of(request: Request, *, csrf_checked: bool = False) -> Account | None:
+    """The account of the request, None when it carries no credentials; raises when they are not valid. A write
+    authenticated by the dashboard's session cookie (not a token) must also carry the session's CSRF token in
+    ``X-CSRF-Token`` unless the caller checked the form's (``csrf_checked``): a cookie alone never writes."""
     token = _bearer(request)
     if token is None:
         session = request.scope.get("session")
-        login = session.get(SESSION_LOGIN) if isinstance(session, dict) else None
-        if not login:
+        if not isinstance(session, dict) or not session.get(SESSION_LOGIN) or not session.get("token"):
             return None
-        token = session.get("token") if isinstance(session, dict) else None
-        if not token:
-            return None
+        token = str(session["token"])
+        if request.method not in ("GET", "HEAD") and not csrf_checked:
+            expected, sent = session.get("csrf"), request.headers.get("x-csrf-token")
+            if not isinstance(expected, str) or not sent or not hmac.compare_digest(expected, sent):
+                raise PermissionDeniedError("A write with the dashboard's session needs its CSRF token "
+                                            "(X-CSRF-Token), or use `Authorization: Bearer <token>`.")
     clock: Callable[[], datetime] = getattr(request.app.state, "utc_clock", utc_now)
     db = request.app.state.repo.db
     started = time.monotonic()
@@ -76,7 +81,8 @@ def account_of(request: Request) -> Account | None:
 def require_account(request: Request) -> Account:
     account = account_of(request)
     if account is None:
-        raise AuthenticationError("This endpoint writes: authenticate with `Authorization: Bearer <token>`.")
+        raise AuthenticationError("This endpoint needs an account: authenticate with `Authorization: Bearer "
+                                  "<token>`.")
     return account
 
 

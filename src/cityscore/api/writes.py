@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import shutil
 import tempfile
@@ -42,7 +43,7 @@ from ..ingest.pseudonym import Pseudonymiser, load_key
 from ..ingest.sqlcheck import TimeWindow
 from ..publishing import Day
 from ..settings import get_settings
-from ..store import Warehouse, connect
+from ..store import Warehouse, WarehouseError, connect
 from ..store.provenance import mark_simulated
 from .auth import AccountDep, ConnectionReader, MinistryDep
 from .routes import ERRORS, FiniteJSONResponse
@@ -57,6 +58,7 @@ router = APIRouter(tags=["write"], responses={
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200,
                                               description="A retry with the same key answers the first answer and "
                                                           "stores nothing new")]
+log = logging.getLogger("cityscore.api")
 SAFE_NAME = re.compile(r"[^\w.\-]+", re.UNICODE)
 
 
@@ -157,13 +159,13 @@ def load_file(request: Request, account: Account, upload: UploadFile, *, endpoin
         simulated = report.batch_id is not None and simulated_file(path)
         body = {**report.to_json(), "simulated": simulated, "batch": report.batch_id}
         body["file"] = path.name
-        with Warehouse(db) as wh, wh.transaction():
-            if report.batch_id is not None and not report.duplicate_batch:
-                wh.con.execute("UPDATE batches SET uploaded_by = ? WHERE batch_id = ? AND uploaded_by IS NULL",
-                               [account.login, report.batch_id])
-            if simulated and report.batch_id is not None:
-                mark_simulated(wh, [report.batch_id])
-            replay.keep(wh, 200, body)
+        try:  # the batch (with its sender) is committed: what follows must not turn it into an error
+            with Warehouse(db) as wh, wh.transaction():
+                if simulated and report.batch_id is not None:
+                    mark_simulated(wh, [report.batch_id])
+                replay.keep(wh, 200, body)
+        except WarehouseError as exc:
+            log.warning("batch %s stored; its Idempotency-Key or mark not recorded: %s", report.batch_id, exc)
         return False, body
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -66,7 +66,7 @@ def duplicate_batch(wh: Warehouse, digest: str, table: str, source: str) -> int 
 
 
 def commit_raw(wh: Warehouse, staged: Staged, *, path: Path, digest: str, source: str, settlement: str | None,
-               replace: str, fingerprint: str, actor: str | None = None) -> Committed:
+               replace: str, fingerprint: str, actor: str | None = None, sender: str | None = None) -> Committed:
     schema = staged.schema
     con = wh.con
     out = Committed()
@@ -136,10 +136,10 @@ def commit_raw(wh: Warehouse, staged: Staged, *, path: Path, digest: str, source
             rows = staged.rows
             con.execute(
                 "INSERT INTO batches (batch_id, table_name, file_name, file_path, content_sha256, source, file_format, "
-                "encoding, settlement_override, rows_total, rows_accepted, rows_rejected, ingested_at, rows_replaced) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "encoding, settlement_override, rows_total, rows_accepted, rows_rejected, ingested_at, rows_replaced, "
+                "uploaded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [batch_id, schema.table, path.name, str(path.resolve()), digest, source, staged.format,
-                 staged.encoding, settlement, rows, out.accepted, rows - out.accepted, now, replaced])
+                 staged.encoding, settlement, rows, out.accepted, rows - out.accepted, now, replaced, sender])
             record_loaded(wh, schema.table, batch_id, now)
             audit_loaded(wh, actor, table=schema.table, batch_id=batch_id, file_name=path.name, digest=digest,
                          source=source, rows=rows, accepted=out.accepted, replaced=replaced)

@@ -136,6 +136,17 @@ class Options:
     scope: frozenset[str] | None = None  # the settlements the sender may write; None: any
     actor: str | None = None  # who loads it, for the audit log: an account's login; None: cli:<os user>
 
+    @property
+    def sender(self) -> str | None:
+        """The account that sent the file through the service (``batches.uploaded_by``); None on the command line."""
+        return self.actor if self.actor and not self.actor.startswith("cli:") else None
+
+    @property
+    def batch_source(self) -> str:
+        """The source a batch is stored and recognised under: a file sent by a city account is its own, so the same
+        file from another account is loaded for that account's settlements (decisions.md D-81)."""
+        return self.source if self.scope is None or self.sender is None else f"{self.source}@{self.sender}"
+
 
 def ingest_file(
     target: Warehouse | Path,
@@ -198,7 +209,7 @@ def _ingest(open_wh: Callable[[], AbstractContextManager[Warehouse]], db: Path, 
         if name not in SCHEMAS and name not in VALUE_TABLES:
             raise IngestError(f"Unknown table '{name}'. Tables: {', '.join([*SCHEMAS, *VALUE_TABLES])}.")
         report = IngestReport(str(path), name, options.source)
-        stored = _already_loaded(held, db, digest, name, options.source)
+        stored = _already_loaded(held, db, digest, name, options.batch_source)
         if stored is not None:
             return _duplicate(report, stored, _batch_counts(held, db, stored))
         if name in VALUE_TABLES:  # read and checked before the lock; stored periods looked at again under it
@@ -211,7 +222,7 @@ def _ingest(open_wh: Callable[[], AbstractContextManager[Warehouse]], db: Path, 
                 check_key(wh, fingerprint)
                 if name == "observations" and _version(wh) != version:  # another load came in between
                     values.parse(std, registry, _stored_periods(wh), options.scope)
-                return values.store(wh, digest, options.actor)
+                return values.store(wh, digest, options.actor, options.batch_source, options.sender)
         schema = SCHEMAS[name]
         missing = staging.missing_columns(path.name, header, schema, options.settlement)
         if missing:
@@ -224,9 +235,9 @@ def _ingest(open_wh: Callable[[], AbstractContextManager[Warehouse]], db: Path, 
         try:
             report.encoding, report.notes = staged.encoding, staged.notes
             with open_wh() as wh:
-                done = commit_raw(wh, staged, path=path, digest=digest, source=options.source,
+                done = commit_raw(wh, staged, path=path, digest=digest, source=options.batch_source,
                                   settlement=options.settlement, replace=options.replace, fingerprint=fingerprint,
-                                  actor=options.actor)
+                                  actor=options.actor, sender=options.sender)
         finally:
             staged.close()
     if done.duplicate_of is not None:
@@ -391,7 +402,8 @@ class _ValueFile:
             self.values = kept
         self.report.errors = sorted(errors, key=lambda e: (e.row, e.column or "", e.code))
 
-    def store(self, wh: Warehouse, digest: str, actor: str | None = None) -> IngestReport:
+    def store(self, wh: Warehouse, digest: str, actor: str | None = None, source: str | None = None,
+              sender: str | None = None) -> IngestReport:
         report = self.report
         raw = {n: json.dumps(cells, ensure_ascii=False, default=str) for n, cells in self.rows}
         with wh.transaction():
@@ -402,8 +414,8 @@ class _ValueFile:
                 wh.con.execute(f"INSERT INTO {report.table} (batch_id, {', '.join(self.columns)}) "
                                f"SELECT {batch_id}, * FROM value_rows")
                 wh.con.unregister("value_rows")
-            _record_batch(wh, batch_id, report.table, self.path, digest, report, self.src, self.settlement,
-                          len(self.values))
+            _record_batch(wh, batch_id, report.table, self.path, digest, source or report.source, self.src,
+                          self.settlement, report, len(self.values), sender)
             _quarantine_values(wh, batch_id, self.path.name, report.errors, [raw.get(e.row) for e in report.errors])
             record_loaded(wh, report.table, batch_id, utcnow())
             audit_loaded(wh, actor, table=report.table, batch_id=batch_id, file_name=self.path.name, digest=digest,
@@ -444,14 +456,14 @@ def _stored_periods(wh: Warehouse) -> dict[tuple[str, str, str | None], list[tup
 
 
 # --- bookkeeping ----------------------------------------------------------------------------------------------
-def _record_batch(wh: Warehouse, batch_id: int, table: str, path: Path, digest: str, report: IngestReport,
-                  src: Source, settlement: str | None, accepted: int) -> None:
+def _record_batch(wh: Warehouse, batch_id: int, table: str, path: Path, digest: str, source: str, src: Source,
+                  settlement: str | None, report: IngestReport, accepted: int, sender: str | None) -> None:
     wh.con.execute(
         "INSERT INTO batches (batch_id, table_name, file_name, file_path, content_sha256, source, file_format, "
-        "encoding, settlement_override, rows_total, rows_accepted, rows_rejected, ingested_at, rows_replaced) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
-        [batch_id, table, path.name, str(path.resolve()), digest, report.source, src.format, src.encoding,
-         settlement, report.rows, accepted, report.rows - accepted, utcnow()])
+        "encoding, settlement_override, rows_total, rows_accepted, rows_rejected, ingested_at, rows_replaced, "
+        "uploaded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+        [batch_id, table, path.name, str(path.resolve()), digest, source, src.format, src.encoding,
+         settlement, report.rows, accepted, report.rows - accepted, utcnow(), sender])
 
 
 def _quarantine_values(wh: Warehouse, batch_id: int, file_name: str, errors: list[RowError],

@@ -382,6 +382,9 @@ def restore(path: Path, db: str | Path, *, force: bool = False, finish: Finish |
     """Restore the backup ``path`` into the warehouse ``db``: refused when ``db`` holds data unless ``force``;
     the archive is verified whole first; the target is replaced atomically, or left as it was. ``finish`` runs on
     the restored warehouse just before it replaces the target."""
+    if not str(db).startswith(("postgresql://", "postgres://")) and Path(db).is_dir():
+        raise BackupError(f"{db} is a folder: give the warehouse file to restore into, e.g. "
+                          f"{Path(db) / 'cityscore.duckdb'}.")
     backend = backend_for(db)
     unreadable = ""
     try:

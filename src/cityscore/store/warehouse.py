@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,17 @@ def connect(path: Path, *, read_only: bool, wait: float | None = None) -> duckdb
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.ConnectionException as exc:
+            # this process already holds the file with the other configuration (the server writes while it
+            # reads, D-85): a read joins the open read-write instance (its transactions see committed data); a
+            # write waits for the short reads to close
+            if "different configuration" not in str(exc):
+                raise WarehouseError(f"Cannot open the warehouse {path.name}: {exc}") from None
+            if read_only:
+                with suppress(duckdb.ConnectionException):
+                    return duckdb.connect(str(path), read_only=False)
+            if time.monotonic() >= deadline:
+                raise WarehouseBusyError(f"The warehouse {path.name} is busy; try again.") from None
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise WarehouseError(f"Cannot open the warehouse {path}: {exc}") from None

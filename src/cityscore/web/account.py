@@ -27,7 +27,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from .. import audit
-from ..accounts import Account, authenticate_password, issue_token, revoke_token
+from ..accounts import LOGIN, Account, authenticate_password, get_user, issue_token, revoke_token
 from ..errors import AuthenticationError, PermissionDeniedError
 from ..store import Warehouse
 from .pages import render
@@ -94,7 +94,7 @@ def _signed_in(request: Request) -> Account | None:
     from ..api.auth import account_of
 
     try:
-        return account_of(request)
+        return account_of(request, csrf_checked=True)  # every POST of these pages checks its form's token first
     except AuthenticationError:  # the session's token expired or was revoked: signed out
         _session(request).clear()
         return None
@@ -113,14 +113,21 @@ def signin(request: Request, login: Annotated[str, Form(max_length=64)],
     client = request.client.host if request.client else "?"
     key = (client, login.strip().lower())
     now = time.monotonic()
-    if ATTEMPTS.blocked(key, now):
-        return render(request, "signin.html", {"page": "signin", "csrf": csrf_token(request), "error": "blocked",
-                                               "account": None}, status=429)
+    blocked = ATTEMPTS.blocked(key, now)
     with Warehouse(_db(request)) as wh:
+        # the log names an account only when the login is one: whatever else was typed (a password in the wrong
+        # box) never enters it (D-84)
+        known = get_user(wh, key[1]) is not None if LOGIN.fullmatch(key[1]) else False
+        target = key[1] if known else "unknown"
+        if blocked:
+            audit.record(wh, who=target, action="signin.failed", object=f"user {target}",
+                         summary={"client": client, "blocked": True})
+            return render(request, "signin.html", {"page": "signin", "csrf": csrf_token(request),
+                                                   "error": "blocked", "account": None}, status=429)
         account = authenticate_password(wh, key[1], password)
         if account is None:
             ATTEMPTS.failed(key, now)
-            audit.record(wh, who=key[1] if key[1] else "?", action="signin.failed", object=f"user {key[1]}",
+            audit.record(wh, who=target, action="signin.failed", object=f"user {target}",
                          summary={"client": client})
             return render(request, "signin.html", {"page": "signin", "csrf": csrf_token(request),
                                                    "error": "wrong", "account": None}, status=401)
