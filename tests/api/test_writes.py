@@ -237,3 +237,10 @@ def pages_csrf(html: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', html)
     assert found
     return found.group(1)
+
+
+def test_an_unreadable_upload_names_the_file_not_the_server_path(world: World) -> None:
+    status, body = upload(world, "astana", "ingest", "", name="empty.csv")
+    assert status == 400 and "empty.csv" in body["error"] and "cityscore-upload" not in body["error"]
+    schema = world.client.get("/openapi.json").json()
+    assert "token" in schema["components"]["securitySchemes"]  # /docs has its Authorize button

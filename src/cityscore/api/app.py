@@ -98,9 +98,11 @@ def create_app(db: Path, *, std: Standard | None = None, dashboard: bool = True,
 
     app = FastAPI(title="CityScore-KZ", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan,
                   openapi_url="/openapi.json", default_response_class=FiniteJSONResponse,
-                  description="Read-only API of CityScore-KZ: the standard 469/НК as data, the settlements it rates, "
-                              "CityScore-Kazakhstan scores and ratings, KPI distributions and the day/week/month/"
-                              "quarter monitor. Every table is also available as CSV or XLSX (`?format=csv|xlsx`).")
+                  description="API of CityScore-KZ. Reading is public: the standard 469/НК as data, the settlements "
+                              "it rates, CityScore-Kazakhstan scores and ratings, KPI distributions, lineage and the "
+                              "day/week/month/quarter monitor; every table is also CSV or XLSX (`?format=csv|xlsx`). "
+                              "Writing (uploads, deletions, runs, the audit log) needs a token: `Authorization: "
+                              "Bearer <token>` from `cityscore tokens issue`.")
     app.state.repo = repo
     app.state.std = std
     app.state.settings = settings

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ..accounts import Account, authenticate_token
 from ..errors import AuthenticationError, PermissionDeniedError
@@ -78,7 +79,13 @@ def account_of(request: Request, *, csrf_checked: bool = False) -> Account | Non
     return account
 
 
-def require_account(request: Request) -> Account:
+BEARER = HTTPBearer(auto_error=False, scheme_name="token",
+                    description="A token from `cityscore tokens issue LOGIN` (shown once)")
+
+
+def require_account(request: Request,
+                    _: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)] = None) -> Account:
+    """The account of a write (the OpenAPI schema shows the bearer scheme, and /docs its Authorize button)."""
     account = account_of(request)
     if account is None:
         raise AuthenticationError("This endpoint needs an account: authenticate with `Authorization: Bearer "

@@ -34,7 +34,7 @@ from pydantic import BaseModel, Field
 
 from .. import audit
 from ..accounts import Account
-from ..errors import ConflictError, NotFoundError, PermissionDeniedError
+from ..errors import CityScoreError, ConflictError, NotFoundError, PermissionDeniedError
 from ..ingest.adapters import ADAPTERS, open_adapter
 from ..ingest.batches import delete_batch
 from ..ingest.loader import ingest_file
@@ -152,10 +152,15 @@ def load_file(request: Request, account: Account, upload: UploadFile, *, endpoin
         settings = get_settings()
         opened = open_adapter(source, path, settlement=settlement, timezone=None) if source != "native" else None
         target = table or (ADAPTERS[source].table if source != "native" else None)
-        report = ingest_file(db, path, std=std, registry=registry, pseudonymiser=Pseudonymiser(load_key(_home())),
-                             table=target, settlement=settlement, source=source, opened=opened,
-                             window=TimeWindow(settings.ingest_earliest, settings.ingest_latest), scope=scope,
-                             actor=account.login)
+        try:
+            report = ingest_file(db, path, std=std, registry=registry,
+                                 pseudonymiser=Pseudonymiser(load_key(_home())), table=target, settlement=settlement,
+                                 source=source, opened=opened,
+                                 window=TimeWindow(settings.ingest_earliest, settings.ingest_latest), scope=scope,
+                                 actor=account.login)
+        except CityScoreError as exc:  # the message names the file as sent, not the server's temporary copy
+            exc.args = tuple(str(a).replace(str(path), path.name).replace(str(work), "") for a in exc.args)
+            raise
         simulated = report.batch_id is not None and simulated_file(path)
         body = {**report.to_json(), "simulated": simulated, "batch": report.batch_id}
         body["file"] = path.name
