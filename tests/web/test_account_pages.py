@@ -96,3 +96,11 @@ def test_what_is_typed_as_a_login_never_enters_the_log(client: TestClient) -> No
         rows = wh.rows("SELECT who, object, summary FROM audit_log WHERE action = 'signin.failed'")
     assert rows and all("secret" not in " ".join(map(str, r)).lower() for r in rows)
     assert rows[0][0] == "unknown"
+
+
+def test_signed_in_the_header_names_the_account_and_a_missing_file_is_said(client: TestClient) -> None:
+    assert sign_in(client) == 303
+    page = client.get("/upload")
+    assert re.search(r'<a href="/upload"[^>]*>astana</a>', page.text)
+    empty = client.post("/upload", data={"csrf": csrf_of(page.text)})
+    assert empty.status_code == 400 and ("Выберите файл" in empty.text or "Choose a file" in empty.text)

@@ -163,23 +163,26 @@ def upload_page(request: Request) -> Response:
     if account is None:
         return RedirectResponse("/signin", status_code=303)
     return render(request, "upload.html", {"page": "upload", "csrf": csrf_token(request), "account": account,
-                                           "report": None})
+                                           "report": None, "error": None})
 
 
 @router.post("/upload")
-def upload(request: Request, file: Annotated[UploadFile, File()], table: Annotated[str, Form()] = "",
+def upload(request: Request, file: Annotated[UploadFile | None, File()] = None, table: Annotated[str, Form()] = "",
            csrf: Annotated[str | None, Form()] = None) -> Response:
     _check_csrf(request, csrf)
     account = _signed_in(request)
     if account is None:
         return RedirectResponse("/signin", status_code=303)
+    if file is None or not file.filename:
+        return render(request, "upload.html", {"page": "upload", "csrf": csrf_token(request), "account": account,
+                                               "report": None, "error": "no_file"}, status=400)
     from ..api.writes import load_file
 
     kind = {"observations": "observations", "additional_initiatives": "additional-initiatives"}.get(table, "ingest")
     _, report = load_file(request, account, file, endpoint=kind, table=table or None, source="native",
                           settlement=None, key=None)
     return render(request, "upload.html", {"page": "upload", "csrf": csrf_token(request), "account": account,
-                                           "report": report})
+                                           "report": report, "error": None})
 
 
 @router.get("/upload/{batch_id}/rejected.csv")
