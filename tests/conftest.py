@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from cityscore.api.app import create_app
 from cityscore.cli import app
 from cityscore.standard import Standard, load_standard
 from cityscore.standard.store import packaged_root
@@ -107,3 +109,21 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
         result = CliRunner().invoke(app, list(args))
     assert result.exit_code == 0, f"cityscore demo failed:\n{result.output}"
     return Demo(root, db, args, result.output)
+
+
+# warehouses of real and of mixed (real and simulated) data, and the application over each (tests/simulated.py)
+
+@pytest.fixture(scope="module")
+def real_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    from .simulated import real_warehouse
+
+    with TestClient(create_app(real_warehouse(tmp_path_factory.mktemp("real")))) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def mixed_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    from .simulated import mixed_warehouse
+
+    with TestClient(create_app(mixed_warehouse(tmp_path_factory.mktemp("mixed")))) as client:
+        yield client

@@ -6,7 +6,6 @@ Each step is one transaction: a failed step leaves the warehouse as it was.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Collection, Iterable
 from datetime import datetime
 
@@ -107,10 +106,6 @@ def check_standard_of_values(wh: Warehouse, std: Standard, year: int) -> None:
 FINITE = " AND ".join(f"isfinite(coalesce({c}, 0))" for c in ("value", "numerator", "denominator", "baseline"))
 
 
-def _finite(x: float | None) -> float | None:
-    return x if x is not None and math.isfinite(x) else None
-
-
 def scoring_input(wh: Warehouse, years: Iterable[int]) -> list[Observation]:
     """Observations for the given years: KPI values computed from raw records, and the ingested value rows for the
     KPIs (of a settlement and year) that raw records did not give. Rows holding a non-finite number are left out."""
@@ -118,11 +113,10 @@ def scoring_input(wh: Warehouse, years: Iterable[int]) -> list[Observation]:
     marks = ", ".join("?" for _ in wanted)
     computed = wh.rows(
         f"SELECT settlement, kpi, period_start, period_end, value, numerator, denominator, baseline, component, "
-        f"measure, baseline_numerator, baseline_denominator FROM kpi_values WHERE year(period_start) IN ({marks}) "
-        f"AND period_end > period_start AND {FINITE}", wanted)
+        f"measure FROM kpi_values WHERE year(period_start) IN ({marks}) AND period_end > period_start "
+        f"AND {FINITE}", wanted)
     covered = {(r[0], r[1], r[2].year) for r in computed}
-    out = [Observation(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], f"kpi_values:{r[9]}",
-                       baseline_numerator=_finite(r[10]), baseline_denominator=_finite(r[11])) for r in computed]
+    out = [Observation(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], f"kpi_values:{r[9]}") for r in computed]
     for r in wh.rows(f"SELECT settlement, kpi, period_start, period_end, value, numerator, denominator, baseline, "
                      f"component, batch_id, row_number FROM observations WHERE year(period_start) IN ({marks}) "
                      f"AND {FINITE}",

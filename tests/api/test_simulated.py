@@ -3,14 +3,9 @@ true for the demo, false for real data, per settlement when a warehouse mixes bo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from fastapi.testclient import TestClient
 
-from cityscore.api.app import create_app
-
-from ..simulated import KASKELEN, mixed_warehouse, other_district, real_warehouse
+from ..simulated import KASKELEN, other_district
 
 ASTANA = "710000000"
 # keys of a result before simulated data was marked: all of them are still there
@@ -20,16 +15,6 @@ RESULT_KEYS = {"settlement", "name_ru", "name_kk", "name_en", "category", "year"
                "additional_initiatives", "improvements"}
 
 
-@pytest.fixture(scope="module")
-def real_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    with TestClient(create_app(real_warehouse(tmp_path_factory.mktemp("real")))) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def mixed_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    with TestClient(create_app(mixed_warehouse(tmp_path_factory.mktemp("mixed")))) as client:
-        yield client
 
 
 def test_the_demo_is_simulated_in_every_result(client: TestClient) -> None:

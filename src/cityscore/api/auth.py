@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -21,22 +21,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from ..accounts import Account, authenticate_token
 from ..errors import AuthenticationError, PermissionDeniedError
 from ..store import connect
+from ..store.changes import ConnectionReader
 
 READ_WAIT_SECONDS = 2.0
 SESSION_LOGIN = "login"
-
-
-class ConnectionReader:
-    def __init__(self, con: Any) -> None:
-        self.con = con
-
-    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
-        rows = self.rows(sql, params)
-        return rows[0][0] if rows else None
-
-    def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-        rows: list[tuple[Any, ...]] = self.con.execute(sql, params or []).fetchall()
-        return rows
 
 
 def utc_now() -> datetime:

@@ -44,8 +44,9 @@ from ..ingest.sqlcheck import TimeWindow
 from ..publishing import Day
 from ..settings import get_settings
 from ..store import Warehouse, WarehouseError, connect
+from ..store.changes import ConnectionReader
 from ..store.provenance import mark_simulated
-from .auth import AccountDep, ConnectionReader, MinistryDep
+from .auth import AccountDep, MinistryDep
 from .routes import ERRORS, FiniteJSONResponse
 
 router = APIRouter(tags=["write"], responses={

@@ -34,15 +34,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from .. import derived
 from ..errors import NotFoundError
 from ..scoring.monitor import MONITOR_OVERALL_CAP
 from ..settlements import Registry, Settlement
 from ..standard import Standard
 from ..store import WarehouseError, connect
-from ..store.changes import Staleness, scores_staleness
+from ..store.changes import ConnectionReader, Staleness, scores_staleness
 from .finite import finite, loads
 
 READ_WAIT_SECONDS = 2.0
@@ -66,27 +64,12 @@ class RunInfo:
                 "policy": self.policy, "created_at": self.created_at, "simulated": self.simulated}
 
 
-def _simulated_runs(reader: _Connection) -> frozenset[int]:
+def _simulated_runs(reader: ConnectionReader) -> frozenset[int]:
     """The scoring runs marked simulated (none in a warehouse older than migration 6)."""
     if not reader.scalar("SELECT count(*) FROM information_schema.columns WHERE table_name = 'score_runs' AND "
                          "column_name = 'simulated'"):
         return frozenset()
     return frozenset(int(r[0]) for r in reader.rows("SELECT run_id FROM score_runs WHERE simulated"))
-
-
-class _Connection:
-    """A read-only DuckDB connection with the ``scalar`` / ``rows`` that :mod:`cityscore.store.changes` reads
-    through."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con = con
-
-    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
-        rows = self.rows(sql, params)
-        return rows[0][0] if rows else None
-
-    def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-        return self.con.execute(sql, params or []).fetchall()
 
 
 @dataclass(frozen=True)
@@ -160,13 +143,13 @@ class Repository:
             if snapshot is not None and snapshot.stamp == stamp:
                 return snapshot
             with closing(connect(self.db, read_only=True, wait=READ_WAIT_SECONDS)) as con:
-                fresh = self._read_state(_Connection(con), stamp)
+                fresh = self._read_state(ConnectionReader(con), stamp)
             with self._lock:
                 self._snapshot = fresh
                 self._cache.clear()
             return fresh
 
-    def _read_state(self, reader: _Connection, stamp: tuple[int, ...]) -> _Snapshot:
+    def _read_state(self, reader: ConnectionReader, stamp: tuple[int, ...]) -> _Snapshot:
         flagged = _simulated_runs(reader)
         runs = {year: RunInfo(int(r[0]), year, str(r[2]), loads(r[3]), str(r[4]), simulated=int(r[0]) in flagged)
                 for year, r in derived.published_runs(reader).items()}
@@ -246,7 +229,7 @@ class Repository:
 
         def build() -> Staleness:
             with closing(connect(self.db, read_only=True, wait=READ_WAIT_SECONDS)) as con:
-                return scores_staleness(_Connection(con), run.year, run.run_id)
+                return scores_staleness(ConnectionReader(con), run.year, run.run_id)
 
         found: Staleness = self._cached(("staleness", run.run_id), build)
         return found
@@ -341,7 +324,7 @@ class Repository:
 
         def build() -> dict[str, Any]:
             with closing(connect(self.db, read_only=True, wait=READ_WAIT_SECONDS)) as con:
-                found = derived.compute_monitors(_Connection(con), self.std, self.registry,
+                found = derived.compute_monitors(ConnectionReader(con), self.std, self.registry,
                                                  settlement=settlement.kato, as_of=as_of, overall_cap=overall_cap)
             if not found:
                 raise NotFoundError(f"No daily KPI values for {kato}: run "
@@ -376,7 +359,7 @@ class Repository:
 
         def build() -> dict[str, list[dict[str, object]]]:
             with closing(connect(self.db, read_only=True, wait=READ_WAIT_SECONDS)) as con:
-                return derived.trend_rows(_Connection(con), run.run_id, series)
+                return derived.trend_rows(ConnectionReader(con), run.run_id, series)
 
         points: dict[str, list[dict[str, Any]]] = self._cached(("trend", run.run_id, series), build)
         return points.get(settlement.kato, [])

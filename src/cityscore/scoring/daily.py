@@ -36,13 +36,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from ..standard import KPI, Category, Standard
+from ..standard.inputs import DAYS_PER_MONTH as DAYS_PER_MONTH  # re-exported
 from .annual import POOL_SCALE
 from .monitor import MONITOR_OVERALL_CAP, WINDOWS, MonitorRecord, monitor, overall_scores, window_bounds
 from .normalise import resolve
 from .policy import ScoringPolicy
 from .selection import eligibility
 
-DAYS_PER_MONTH = 365.25 / 12
 MONTHLY_MEASURES = ("count", "sum", "rate_per_1000")  # measure kinds whose values accumulate over a month (D-39)
 NO_DAY_SCORE = ("monthly", "quarterly", "annual")  # periodicities without a day score (D-63)
 QUARTER_DAYS = WINDOWS["quarter"]

@@ -33,8 +33,6 @@ class Observation:
     baseline: float | None = None
     component: str | None = None
     source: str | None = None  # "file:row", for tracing a score back to its input
-    baseline_numerator: float | None = None  # the baseline period's own counts (kept for the lineage)
-    baseline_denominator: float | None = None
     year: int = field(init=False, repr=False, compare=False)  # the calendar year of the period
 
     def __post_init__(self) -> None:

@@ -25,6 +25,21 @@ class Reader(Protocol):
     def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]: ...
 
 
+class ConnectionReader:
+    """A :class:`Reader` over a bare DuckDB connection (the read model's and the API's short-lived ones)."""
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+
+    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
+        rows = self.rows(sql, params)
+        return rows[0][0] if rows else None
+
+    def rows(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = self.con.execute(sql, params or []).fetchall()
+        return rows
+
+
 @dataclass(frozen=True)
 class Staleness:
     since: datetime | None  # when the stored results were computed (None: never)
